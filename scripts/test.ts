@@ -1,0 +1,71 @@
+// `npm test`: every check CI runs, in order, with one summary line at the end
+// ("N passed, N failed", totals over all steps; a check step counts as one
+// test, a vitest step counts its tests).
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { run, type StepResult } from "./steps.js";
+
+const bin = (name: string) => `node_modules/.bin/${name}`;
+const tsx = ["bin/run-ts.js"];
+
+interface Step {
+  name: string;
+  /** Runs the step; resolves to its counts. */
+  exec: () => Promise<Omit<StepResult, "name" | "seconds">>;
+}
+
+/** A command whose exit code is the verdict. */
+function check(name: string, cmd: string, args: string[]): Step {
+  return {
+    name,
+    exec: async () => ((await run(cmd, args)) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
+  };
+}
+
+/** A vitest project, counted test by test from its JSON report. */
+function vitest(name: string, project: string): Step {
+  return {
+    name,
+    exec: async () => {
+      mkdirSync(".tmp", { recursive: true });
+      const out = `.tmp/vitest-${project}.json`;
+      rmSync(out, { force: true });
+      const code = await run(bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`]);
+      try {
+        const report = JSON.parse(readFileSync(out, "utf8")) as { numPassedTests: number; numFailedTests: number; numTotalTests: number };
+        // A run that exits non-zero with no failed test (a crash, an import error) still fails the step.
+        const failed = report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0);
+        if (report.numTotalTests === 0) return { passed: 0, failed: 1, note: "no test ran" };
+        return { passed: report.numPassedTests, failed };
+      } catch {
+        return { passed: 0, failed: 1, note: `no report (exit ${code})` };
+      }
+    },
+  };
+}
+
+const steps: Step[] = [
+  check("typecheck", bin("tsc"), ["--noEmit"]),
+  check("buf lint", bin("buf"), ["lint"]),
+  check("buf format", bin("buf"), ["format", "--diff", "--exit-code"]),
+  check("buf breaking", "node", [...tsx, "scripts/buf-breaking.ts"]),
+  check("generated code fresh", "node", [...tsx, "scripts/check-generated.ts"]),
+  vitest("unit tests", "unit"),
+];
+
+const results: StepResult[] = [];
+for (const step of steps) {
+  console.log(`\n── ${step.name} ${"─".repeat(Math.max(0, 60 - step.name.length))}`);
+  const started = performance.now();
+  const r = await step.exec();
+  results.push({ name: step.name, seconds: (performance.now() - started) / 1000, ...r });
+}
+
+console.log("\n── summary " + "─".repeat(51));
+for (const r of results) {
+  const verdict = r.failed === 0 ? "ok  " : "FAIL";
+  console.log(`${verdict}  ${r.name.padEnd(28)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed  ${r.seconds.toFixed(1).padStart(6)} s${r.note ? `  (${r.note})` : ""}`);
+}
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;

@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: `unit` (fast, beside the code) and `conformance` (the suite
+// against a live server). `npm test` runs them as separate steps.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["protocol/**/*.test.ts", "reference/**/*.test.ts", "conformance/**/*.test.ts", "cli/**/*.test.ts", "spec/tools/**/*.test.ts"],
+          exclude: ["conformance/suites/**", "**/node_modules/**"],
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+});
