@@ -336,7 +336,7 @@ export type RoomAttributesBatchUpdatedEvent = Message<"openroom.v1.RoomAttribute
   roomSeq: bigint;
 
   /**
-   * The batch's operations that changed something, in order.
+   * One entry per operation of the batch, in order.
    *
    * @generated from field: repeated openroom.v1.RoomAttributesUpdateInfo infos = 3;
    */

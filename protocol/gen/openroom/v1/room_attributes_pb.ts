@@ -80,7 +80,7 @@ export type SetRoomAttributesResponse = Message<"openroom.v1.SetRoomAttributesRe
   roomId: string;
 
   /**
-   * Keys not set and why, in request key order (sorted by key).
+   * Keys not set and why, sorted by the keys' UTF-8 bytes.
    *
    * @generated from field: repeated openroom.v1.KeyFailure failed_keys = 2;
    */
@@ -109,7 +109,8 @@ export type DeleteRoomAttributesRequest = Message<"openroom.v1.DeleteRoomAttribu
   roomId: string;
 
   /**
-   * Keys to delete: 1 to `Limits.max_room_attributes` keys.
+   * Keys to delete: 1 to `Limits.max_room_attributes` keys; duplicates
+   * count once.
    *
    * @generated from field: repeated string keys = 2;
    */
@@ -144,7 +145,7 @@ export type DeleteRoomAttributesResponse = Message<"openroom.v1.DeleteRoomAttrib
   roomId: string;
 
   /**
-   * Keys not deleted and why, in request order.
+   * Keys not deleted and why, in request order (duplicates count once).
    *
    * @generated from field: repeated openroom.v1.KeyFailure failed_keys = 2;
    */
