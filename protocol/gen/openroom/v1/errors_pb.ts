@@ -181,16 +181,18 @@ export enum ErrorCode {
 
   /**
    * The frame could not be decoded as a ClientFrame of the connection's
-   * subprotocol (bad protobuf bytes, invalid JSON, wrong JSON shape, a text
-   * frame on the binary subprotocol or the reverse).
+   * subprotocol (bad protobuf bytes, invalid JSON, wrong JSON shape). Sent
+   * only when the frame's request ID can still be read; otherwise the server
+   * closes the connection with code 1007. (A frame of the wrong type, text on
+   * the binary subprotocol or the reverse, closes with code 1003.)
    *
    * @generated from enum value: ERROR_CODE_MALFORMED_FRAME = 100;
    */
   MALFORMED_FRAME = 100,
 
   /**
-   * The frame exceeds `Limits.max_frame_bytes`. Usually the server closes the
-   * connection instead (close code 1009), because it cannot read the request ID.
+   * Reserved; never sent in v1: a frame over `Limits.max_frame_bytes` closes
+   * the connection with code 1009, since its request ID is not read.
    *
    * @generated from enum value: ERROR_CODE_FRAME_TOO_LARGE = 101;
    */
@@ -245,8 +247,9 @@ export enum ErrorCode {
   UNAUTHENTICATED = 200,
 
   /**
-   * The Login token is not a valid token for this server: bad signature,
-   * wrong algorithm, unparsable, or its subject is not `user_id`.
+   * The Login token is not a valid token for this server: unparsable, bad
+   * signature, an algorithm other than HS256, a subject other than
+   * `user_id`, no `exp` claim, or an `nbf` claim in the future.
    *
    * @generated from enum value: ERROR_CODE_INVALID_TOKEN = 201;
    */
@@ -325,7 +328,8 @@ export enum ErrorCode {
   SWITCH_TO_SAME_ROOM = 307,
 
   /**
-   * The room would hold more than `Limits.max_room_attributes` keys.
+   * The room would hold more than `Limits.max_room_attributes` keys, or one
+   * request, create config or batch carries more keys or operations than that.
    *
    * @generated from enum value: ERROR_CODE_ROOM_ATTRIBUTE_COUNT_LIMIT = 400;
    */
@@ -368,7 +372,8 @@ export enum ErrorCode {
   ROOM_ATTRIBUTE_NOT_FOUND = 405,
 
   /**
-   * One user would hold more than `Limits.max_member_attributes_per_user` keys.
+   * One user would hold more than `Limits.max_member_attributes_per_user`
+   * keys, or one set request carries more keys than that.
    *
    * @generated from enum value: ERROR_CODE_MEMBER_ATTRIBUTE_COUNT_LIMIT = 500;
    */

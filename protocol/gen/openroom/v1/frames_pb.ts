@@ -38,9 +38,9 @@ export const file_openroom_v1_frames: GenFile = /*@__PURE__*/
 export type ClientFrame = Message<"openroom.v1.ClientFrame"> & {
   /**
    * Chosen by the client and echoed in the reply, to match replies to
-   * requests. 1 to 4,294,967,295; 0 is reserved (the server uses it for
-   * errors about frames whose request ID it cannot read). Clients SHOULD
-   * NOT reuse an ID while its request is outstanding.
+   * requests. 1 to 4,294,967,295; 0 is reserved and refused with
+   * ERROR_CODE_INVALID_ARGUMENT. Clients SHOULD NOT reuse an ID while its
+   * request is outstanding.
    *
    * @generated from field: uint32 request_id = 1;
    */
@@ -283,7 +283,8 @@ export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
  */
 export type Reply = Message<"openroom.v1.Reply"> & {
   /**
-   * The request's `request_id`; 0 when the request ID could not be read.
+   * The request's `request_id`, echoed. (A frame whose ID cannot be read
+   * gets no reply: the server closes the connection with code 1007.)
    *
    * @generated from field: uint32 request_id = 1;
    */

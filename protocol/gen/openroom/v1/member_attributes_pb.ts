@@ -45,8 +45,8 @@ export type SetRoomMembersAttributesRequest = Message<"openroom.v1.SetRoomMember
   attributes: { [key: string]: string };
 
   /**
-   * Delete the user's attributes when that user leaves the room. Defaults
-   * to true when unset.
+   * Delete the keys this request writes when their user leaves the room.
+   * Defaults to true when unset.
    *
    * @generated from field: optional bool is_delete_after_owner_left = 4;
    */
@@ -74,7 +74,8 @@ export type SetRoomMembersAttributesResponse = Message<"openroom.v1.SetRoomMembe
   roomId: string;
 
   /**
-   * Every target member after the change, in request order.
+   * Each target that succeeded, with all of its attributes after the
+   * change, in request order (the same list as the event's).
    *
    * @generated from field: repeated openroom.v1.MemberAttributes infos = 2;
    */

@@ -237,8 +237,8 @@ export const RoomMessageKindSchema: GenEnum<RoomMessageKind> = /*@__PURE__*/
   enumDesc(file_openroom_v1_messages, 0);
 
 /**
- * How urgent a message is. Carried to receivers unchanged; a server that
- * sheds load MAY favour higher priorities when applying `Limits.message_rate`.
+ * How urgent a message is. Carried to receivers unchanged; every priority
+ * counts alike toward `Limits.message_rate`.
  *
  * @generated from enum openroom.v1.RoomMessagePriority
  */

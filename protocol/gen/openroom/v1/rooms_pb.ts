@@ -179,8 +179,9 @@ export type JoinRoomRequest = Message<"openroom.v1.JoinRoomRequest"> & {
   roomId: string;
 
   /**
-   * Messages of history to return (FEATURE_MESSAGE_HISTORY): 0 = none, at
-   * most `Limits.max_history_count`.
+   * Messages of history to return: 0 = none, at most
+   * `Limits.max_history_count`. Above 0 needs FEATURE_MESSAGE_HISTORY
+   * (otherwise ERROR_CODE_FEATURE_NOT_SUPPORTED).
    *
    * @generated from field: uint32 history_count = 2;
    */

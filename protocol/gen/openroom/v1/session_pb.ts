@@ -194,7 +194,8 @@ export type Limits = Message<"openroom.v1.Limits"> & {
   maxRoomDestroyDelaySeconds: number;
 
   /**
-   * Most keys one room may hold.
+   * Most keys one room may hold; also the most keys in one request or
+   * create config and the most operations in one batch.
    *
    * @generated from field: uint32 max_room_attributes = 10;
    */
@@ -229,7 +230,8 @@ export type Limits = Message<"openroom.v1.Limits"> & {
   maxMemberAttributeUsers: number;
 
   /**
-   * Most member attribute keys one user may hold in one room.
+   * Most member attribute keys one user may hold in one room; also the most
+   * keys in one set request.
    *
    * @generated from field: uint32 max_member_attributes_per_user = 15;
    */
@@ -289,7 +291,8 @@ export type Limits = Message<"openroom.v1.Limits"> & {
   maxHistoryCount: number;
 
   /**
-   * Requests of any kind one session may send per window.
+   * Requests of any kind except Ping one session may send per window,
+   * counted from login on.
    *
    * @generated from field: openroom.v1.RateLimit request_rate = 23;
    */
@@ -311,9 +314,9 @@ export const LimitsSchema: GenMessage<Limits> = /*@__PURE__*/
   messageDesc(file_openroom_v1_session, 3);
 
 /**
- * A fixed-window rate limit: at most `max_count` events in any window of
- * `window_ms` milliseconds aligned to the first event of the window.
- * `max_count` = 0 means no limit.
+ * A fixed-window rate limit: a window of `window_ms` milliseconds opens at
+ * the first counted request after the previous window ended, and at most
+ * `max_count` requests are accepted in it. `max_count` = 0 means no limit.
  *
  * @generated from message openroom.v1.RateLimit
  */
