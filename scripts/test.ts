@@ -50,6 +50,7 @@ const steps: Step[] = [
   check("buf breaking", "node", [...tsx, "scripts/buf-breaking.ts"]),
   check("generated code fresh", "node", [...tsx, "scripts/check-generated.ts"]),
   vitest("unit tests", "unit"),
+  check("spec traceability", "node", [...tsx, "spec/tools/check.ts"]),
 ];
 
 const results: StepResult[] = [];

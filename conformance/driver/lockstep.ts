@@ -1,0 +1,334 @@
+// Lockstep: every action runs against the target over the wire AND against
+// the model (the executable spec); after each action the Ping barrier makes
+// every session's event list complete, and the reply, every session's events
+// (including that nothing unexpected arrived) and the closes must match one
+// of the model's allowed outcomes. A mismatch throws a ConformanceFailure
+// carrying the trace so far and both sides rendered.
+import { create } from "@bufbuild/protobuf";
+import { ClientFrameSchema, ReplySchema, type Event, type Reply, type ServerInfo } from "../../protocol/index.js";
+import { SessionClosedError, type RequestInput, type Session, type World } from "../harness/index.js";
+import {
+  Bindings,
+  advanceTime,
+  connect as modelConnect,
+  disconnect as modelDisconnect,
+  formatDifferences,
+  initialState,
+  matchAnyOutcome,
+  matchOutcome,
+  matchReply,
+  step,
+  type CompareOptions,
+  type Expected,
+  type ModelState,
+  type Observed,
+  type Outcome,
+  type TokenVerdict,
+} from "../model/index.js";
+import { ConformanceFailure } from "./evidence.js";
+import { renderEvent, renderReply, renderRequest, unprefixer, type Unprefix } from "./render.js";
+
+export interface LoginOptions {
+  /** Log in as this user (default: the world's ID for the label). */
+  userId?: string;
+  userName?: string;
+  /** Present this token instead of a freshly minted valid one. */
+  token?: string;
+  /** What kind of token it is, for the model (default "valid"). */
+  tokenVerdict?: TokenVerdict;
+}
+
+/** A step whose reply is checked and whose events await the next barrier (deferred mode). */
+interface PendingStep {
+  label: string;
+  action: string;
+  outcome: Outcome;
+  reply: Reply | undefined;
+  traceIndex: number;
+}
+
+export interface LockstepOptions extends CompareOptions {
+  /**
+   * Check events at the next barrier instead of after every step. Each
+   * session's stream is FIFO and every step's events are queued before its
+   * reply, so a session's stream is the concatenation of the steps' events
+   * in step order: splitting it by the model's per-step prediction checks
+   * exactly what a barrier per step would, at one round trip per step.
+   * A step with several allowed outcomes, or one that closes a session,
+   * is checked at once.
+   */
+  deferEvents?: boolean;
+}
+
+export class Lockstep {
+  state: ModelState;
+  readonly bindings = new Bindings();
+  /** One line per action so far: the trace a failure reports. */
+  readonly trace: string[] = [];
+  readonly u: Unprefix;
+  private readonly sessions = new Map<string, Session>();
+  private readonly nextRequestId = new Map<string, number>();
+  private readonly reportedClosed = new Set<string>();
+  private last: { reply: Reply | undefined; events: Map<string, Event[]> } = { reply: undefined, events: new Map() };
+  private pending: PendingStep[] = [];
+  private readonly compare: CompareOptions;
+  private readonly deferEvents: boolean;
+
+  constructor(
+    readonly world: World,
+    readonly serverInfo: ServerInfo,
+    options: LockstepOptions = {},
+  ) {
+    const { deferEvents, ...compare } = options;
+    this.compare = compare;
+    this.deferEvents = deferEvents ?? false;
+    this.state = initialState({ limits: serverInfo.limits!, features: [...serverInfo.features] });
+    this.u = unprefixer(world.prefix);
+  }
+
+  get limits() {
+    return this.serverInfo.limits!;
+  }
+
+  /** The user ID and room ID a label stands for in this run. */
+  user(label: string): string {
+    return this.world.userId(label);
+  }
+  room(label: string): string {
+    return this.world.roomId(label);
+  }
+
+  /** The session opened under a label. */
+  session(label: string): Session {
+    const s = this.sessions.get(label);
+    if (s === undefined) throw new Error(`lockstep: no session "${label}"`);
+    return s;
+  }
+
+  /** The reply of the last action. */
+  get reply(): Reply | undefined {
+    return this.last.reply;
+  }
+
+  /** The events a session received in the last action (already checked against the model). */
+  events(label: string): Event[] {
+    return this.last.events.get(label) ?? [];
+  }
+
+  /** Opens a connection under `label` without logging in. */
+  async connect(label: string, encoding = this.world.target.encoding): Promise<Session> {
+    if (this.sessions.has(label)) throw new Error(`lockstep: session "${label}" already open`);
+    await this.flush();
+    const session = await this.world.connect(label, { encoding });
+    this.sessions.set(label, session);
+    this.state = modelConnect(this.state, label, encoding);
+    this.trace.push(`${label}: connect (${encoding})`);
+    return session;
+  }
+
+  /** Connects (if needed) and logs in, checked against the model. */
+  async login(label: string, options: LoginOptions = {}): Promise<Reply> {
+    if (!this.sessions.has(label)) await this.connect(label);
+    const userId = options.userId ?? this.user(label);
+    const token = options.token ?? (await this.world.target.token.token(userId));
+    return this.request(label, { case: "login", value: { userId, userName: options.userName ?? label, token } }, options.tokenVerdict ?? "valid");
+  }
+
+  /**
+   * Connects and logs in several distinct users at once. Their logins are
+   * independent (no shared state, no events), so the order in which the
+   * server takes them cannot change any outcome; the model applies them in
+   * list order.
+   */
+  async loginAll(labels: readonly string[]): Promise<void> {
+    if (new Set(labels.map((l) => this.user(l))).size !== labels.length) throw new Error("lockstep: loginAll needs distinct users");
+    await this.flush();
+    const sessions = await Promise.all(labels.map((label) => this.world.connect(label)));
+    labels.forEach((label, i) => {
+      this.sessions.set(label, sessions[i]!);
+      this.state = modelConnect(this.state, label, sessions[i]!.encoding);
+      this.trace.push(`${label}: connect (${sessions[i]!.encoding})`);
+    });
+    const tokens = await Promise.all(labels.map((label) => this.world.target.token.token(this.user(label))));
+    const login = (label: string, i: number) => this.request(label, { case: "login", value: { userId: this.user(label), userName: label, token: tokens[i]! } });
+    if (this.deferEvents) {
+      await Promise.all(labels.map(login));
+      await this.flush();
+    } else {
+      for (const [i, label] of labels.entries()) await login(label, i);
+    }
+  }
+
+  /** Sends one request on `label`'s session and checks everything it caused. */
+  async request(label: string, request: RequestInput, tokenVerdict?: TokenVerdict): Promise<Reply> {
+    const session = this.session(label);
+    const requestId = (this.nextRequestId.get(label) ?? 0) + 1;
+    this.nextRequestId.set(label, requestId);
+    const frame = create(ClientFrameSchema, { requestId, request });
+    const outcomes = step(this.state, label, frame.request, {
+      nowMs: Date.now(),
+      requestId,
+      tokens: this.bindings,
+      ...(tokenVerdict ? { tokenVerdict } : {}),
+    });
+    const deferrable = this.deferEvents && outcomes.length === 1 && outcomes[0]!.closes.size === 0 && outcomes[0]!.reply !== undefined;
+    // A deferred step's outcome is already determined: take it now, so that
+    // concurrent deferred requests step the model in call order.
+    if (deferrable) this.state = outcomes[0]!.state;
+    else await this.flush();
+    const wantsReply = outcomes.some((o) => o.reply !== undefined);
+    let reply: Reply | undefined;
+    try {
+      reply = await session.send(request, { requestId });
+    } catch (e) {
+      // A session the model expects to be closed (or to stay silent) may not answer.
+      if (!(e instanceof SessionClosedError) || wantsReply) throw this.failure(label, frame.request, outcomes[0]!, undefined, e);
+    }
+    if (deferrable) {
+      await this.defer(label, frame.request, outcomes[0]!, reply);
+      return reply ?? create(ReplySchema);
+    }
+    const observed = await this.observe(outcomes, reply);
+    this.settle(label, frame.request, outcomes, observed);
+    return reply ?? create(ReplySchema);
+  }
+
+  /** Deferred mode: checks the reply now, the events at the next barrier. */
+  private async defer(label: string, request: Parameters<typeof renderRequest>[0], outcome: Outcome, reply: Reply | undefined): Promise<void> {
+    const action = renderRequest(request, this.u);
+    const trial = this.bindings.fork();
+    const differences = matchReply(outcome.reply, reply, trial, this.compare);
+    if (differences.length > 0) {
+      // Report the earliest divergence: the events of earlier steps may already be wrong.
+      await this.flush();
+      this.trace.push(`${label}: ${action} → ${renderReply(reply)}   ✗`);
+      throw new ConformanceFailure(`${label}: ${action}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(differences))}`, {
+        trace: [...this.trace],
+        expected: this.render(outcome),
+        observed: this.render({ reply, events: new Map(), closes: new Map() }),
+      });
+    }
+    this.bindings.adopt(trial);
+    this.pending.push({ label, action, outcome, reply, traceIndex: this.trace.length });
+    this.trace.push(`${label}: ${action} → ${renderReply(reply)}`);
+  }
+
+  /**
+   * The barrier for deferred steps: one Ping round on every session, then
+   * each session's stream is split by the model's per-step prediction and
+   * every step is compared in order. A no-op when nothing is pending.
+   */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const steps = this.pending;
+    this.pending = [];
+    await this.world.quiesce();
+    const streams = new Map<string, Event[]>();
+    for (const [label, s] of this.sessions) streams.set(label, s.takeEvents().map((r) => r.event));
+    const cursor = new Map<string, number>();
+    steps.forEach((st, i) => {
+      const isLast = i === steps.length - 1;
+      const events = new Map<string, Event[]>();
+      for (const [label, stream] of streams) {
+        const at = cursor.get(label) ?? 0;
+        // The last step also takes whatever is left: an unexpected extra event shows there.
+        const n = isLast ? stream.length - at : (st.outcome.events.get(label)?.length ?? 0);
+        const taken = stream.slice(at, at + n);
+        cursor.set(label, at + taken.length);
+        if (taken.length > 0) events.set(label, taken);
+      }
+      const observed: Observed = { reply: st.reply, events, closes: new Map() };
+      const expected = { ...st.outcome, reply: st.reply };
+      const differences = matchOutcome(expected, observed, this.bindings, this.compare);
+      this.last = { reply: st.reply, events };
+      if (differences.length > 0) {
+        this.trace.length = st.traceIndex;
+        this.trace.push(`${st.label}: ${st.action} → ${renderReply(st.reply)}   ✗`);
+        throw new ConformanceFailure(`${st.label}: ${st.action}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(differences))}`, {
+          trace: [...this.trace],
+          expected: this.render(st.outcome),
+          observed: this.render(observed),
+        });
+      }
+    });
+  }
+
+  /** The client closes `label`'s connection; the others see the leave effects. */
+  async disconnect(label: string): Promise<void> {
+    await this.flush();
+    const session = this.session(label);
+    await session.close();
+    this.reportedClosed.add(label);
+    const outcome = modelDisconnect(this.state, label, Date.now());
+    const observed = await this.observe([outcome], undefined);
+    this.settle(label, { case: undefined, value: undefined }, [{ ...outcome, reply: undefined }], observed, "disconnect");
+  }
+
+  /** Lets real time pass for the model (rooms whose delay ran out are destroyed). */
+  advanceRealTime(): void {
+    this.state = advanceTime(this.state, Date.now()).state;
+  }
+
+  /** Closes every session (end of test), after checking what is pending. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.world.closeAll();
+  }
+
+  private async observe(outcomes: Outcome[], reply: Reply | undefined): Promise<Observed> {
+    await this.world.quiesce();
+    // A close the model predicts may arrive just after the barrier.
+    const expectedClosed = new Set(outcomes.flatMap((o) => [...o.closes.keys()]));
+    await Promise.all(
+      [...expectedClosed].map(async (label) => {
+        const s = this.sessions.get(label);
+        if (s && s.closeInfo === undefined) await s.waitClosed().catch(() => undefined);
+      }),
+    );
+    const events = new Map<string, Event[]>();
+    const closes = new Map<string, number>();
+    for (const [label, s] of this.sessions) {
+      const taken = s.takeEvents().map((r) => r.event);
+      if (taken.length > 0) events.set(label, taken);
+      if (s.closeInfo !== undefined && !this.reportedClosed.has(label)) {
+        closes.set(label, s.closeInfo.code);
+        this.reportedClosed.add(label);
+      }
+    }
+    return { reply, events, closes };
+  }
+
+  private settle(label: string, request: Parameters<typeof renderRequest>[0], outcomes: Outcome[], observed: Observed, verb?: string): void {
+    const match = matchAnyOutcome(outcomes, observed, this.bindings, this.compare);
+    const action = verb ?? renderRequest(request, this.u);
+    this.last = { reply: observed.reply, events: new Map([...observed.events].map(([k, v]) => [k, [...v]])) };
+    if (match.outcome === undefined) {
+      this.trace.push(`${label}: ${action} → ${renderReply(observed.reply)}   ✗`);
+      throw new ConformanceFailure(
+        `${label}: ${action}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(match.differences))}`,
+        { trace: [...this.trace], expected: this.render(match.closest), observed: this.render(observed) },
+      );
+    }
+    this.trace.push(`${label}: ${action} → ${renderReply(observed.reply)}`);
+    this.state = match.outcome.state;
+  }
+
+  private failure(label: string, request: Parameters<typeof renderRequest>[0], expected: Expected, observed: Observed | undefined, cause: unknown): ConformanceFailure {
+    const action = renderRequest(request, this.u);
+    this.trace.push(`${label}: ${action} → ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}   ✗`);
+    return new ConformanceFailure(`${label}: ${action}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      trace: [...this.trace],
+      expected: this.render(expected),
+      ...(observed ? { observed: this.render(observed) } : {}),
+    });
+  }
+
+  private render(x: Expected | Observed): string {
+    const lines = [`reply: ${renderReply(x.reply)}`];
+    for (const [label, events] of [...x.events].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const e of events) lines.push(`${label} ← ${renderEvent(e, this.u)}`);
+    }
+    for (const [label, code] of x.closes) lines.push(`${label} closed with ${code}`);
+    return lines.join("\n");
+  }
+}

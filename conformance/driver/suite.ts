@@ -1,0 +1,120 @@
+// The vitest glue every conformance suite uses: one describe block per
+// encoding under test, a fresh World (unique IDs) and Lockstep per test,
+// feature-based skips that always say why, and failure evidence (trace,
+// expected/observed, replay command, wire log file) attached for the runner.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it, type TestContext } from "vitest";
+import { Feature, type Limits, type ServerInfo } from "../../protocol/index.js";
+import { World, type WorldOptions } from "../harness/index.js";
+import type { CompareOptions } from "../model/index.js";
+import { readTarget, type EncodingChoice, type TargetSpec } from "../runner/target.js";
+import { ConformanceFailure, type Evidence } from "./evidence.js";
+import { Lockstep } from "./lockstep.js";
+import { harnessTarget } from "./target.js";
+
+export interface ScenarioContext {
+  /** Lockstep against the model: the normal way to act. */
+  ls: Lockstep;
+  /** The raw world, for robustness tests that go below the model. */
+  world: World;
+  spec: TargetSpec;
+  encoding: EncodingChoice;
+  serverInfo: ServerInfo;
+  limits: Limits;
+  /** Skips the test with a reason the report prints. */
+  skip(reason: string): never;
+}
+
+export interface ScenarioOptions {
+  /** Optional features the test needs; skipped (with the reason) when not advertised. */
+  requires?: Feature[];
+  /** Base timeout in ms (scaled by --timeout-multiplier). */
+  timeoutMs?: number;
+  /** Options for the test's World. */
+  world?: WorldOptions;
+  /** Comparison options for the lockstep (e.g. `sharedClock` for test-clock tests). */
+  compare?: CompareOptions;
+}
+
+export type ScenarioBody = (t: ScenarioContext) => Promise<void>;
+export type ScenarioFn = (title: string, body: ScenarioBody, options?: ScenarioOptions) => void;
+
+const spec = readTarget();
+const serverInfos = new Map<EncodingChoice, Promise<ServerInfo>>();
+
+/** The target's ServerInfo, read once per worker and encoding by a throwaway login. */
+function serverInfoFor(encoding: EncodingChoice): Promise<ServerInfo> {
+  let p = serverInfos.get(encoding);
+  if (p === undefined) {
+    p = (async () => {
+      const world = new World(harnessTarget(spec, encoding));
+      try {
+        await world.session("probe");
+        return world.serverInfo;
+      } finally {
+        await world.closeAll();
+      }
+    })();
+    serverInfos.set(encoding, p);
+  }
+  return p;
+}
+
+function slug(s: string): string {
+  return s.replace(/[^\w.-]+/g, "_").replace(/_+/g, "_").slice(0, 120);
+}
+
+/** Declares a conformance suite: `define` is called once per encoding under test. */
+export function conformanceSuite(name: string, define: (test: ScenarioFn) => void): void {
+  describe(name, () => {
+    for (const encoding of spec.encodings) {
+      describe(encoding, () => {
+        define((title, body, options = {}) => {
+          it(title, { timeout: (options.timeoutMs ?? 30_000) * spec.timeoutMultiplier }, async (ctx: TestContext) => {
+            const serverInfo = await serverInfoFor(encoding);
+            for (const f of options.requires ?? []) {
+              if (!serverInfo.features.includes(f)) ctx.skip(`the server does not advertise FEATURE_${Feature[f]}`);
+            }
+            const world = new World(harnessTarget(spec, encoding), options.world);
+            const ls = new Lockstep(world, serverInfo, options.compare);
+            try {
+              await body({ ls, world, spec, encoding, serverInfo, limits: serverInfo.limits!, skip: (reason) => ctx.skip(reason) });
+              const violations = world.sessions.flatMap((s) => s.violations);
+              if (violations.length > 0) {
+                throw new ConformanceFailure(`protocol violations: ${violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}`, { trace: ls.trace });
+              }
+            } catch (e) {
+              attachEvidence(ctx, e, ls, world, `${name} > ${title}`, encoding, title);
+              throw e;
+            } finally {
+              await world.closeAll();
+            }
+          });
+        });
+      });
+    }
+  });
+}
+
+function attachEvidence(ctx: TestContext, e: unknown, ls: Lockstep, world: World, fullName: string, encoding: EncodingChoice, title: string): void {
+  if (e instanceof Error && e.name === "HarnessError") return;
+  const dir = spec.wireLogDir;
+  const file = join(dir, `${slug(`${fullName}.${encoding}`)}.log`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    (e instanceof ConformanceFailure && e.evidence.wireLog ? e.evidence.wireLog : world.wireLog).writeFile(file, "text");
+  } catch {
+    // The evidence is a courtesy; failing to write it must not hide the failure.
+  }
+  const evidence: Evidence = e instanceof ConformanceFailure ? e.evidence : { trace: ls.trace };
+  const grep = title.replace(/"/g, '\\"');
+  ctx.task.meta.evidence = {
+    requirementIds: evidence.requirementIds ?? [],
+    trace: evidence.trace,
+    ...(evidence.expected !== undefined ? { expected: evidence.expected } : {}),
+    ...(evidence.observed !== undefined ? { observed: evidence.observed } : {}),
+    replay: `${spec.replayBase.replace(/ --encoding \w+/, "")} --encoding ${encoding} --grep "${grep}"${evidence.replayArgs ?? ""}`,
+    wireLogFile: file,
+  };
+}
