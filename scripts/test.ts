@@ -43,6 +43,28 @@ function vitest(name: string, project: string): Step {
   };
 }
 
+/** The conformance runner (the main job) against the embedded reference server, counted from its JSON report. */
+function conformance(name: string, args: string[]): Step {
+  return {
+    name,
+    exec: async () => {
+      mkdirSync(".tmp", { recursive: true });
+      const out = ".tmp/conformance.json";
+      rmSync(out, { force: true });
+      const code = await run("node", ["bin/openroom.js", "conformance", "--report", `json=${out}`, ...args]);
+      try {
+        const report = JSON.parse(readFileSync(out, "utf8")) as { tests: { status: string; baseline?: string }[]; harnessErrors: string[] };
+        const passed = report.tests.filter((t) => t.status === "passed").length;
+        const failed = report.tests.filter((t) => t.status === "failed" && t.baseline !== "known-failure").length + report.harnessErrors.length;
+        const skipped = report.tests.filter((t) => t.status === "skipped").length;
+        return { passed, failed: failed + (code !== 0 && failed === 0 ? 1 : 0), ...(skipped ? { note: `${skipped} skipped` } : {}) };
+      } catch {
+        return { passed: 0, failed: 1, note: `no report (exit ${code})` };
+      }
+    },
+  };
+}
+
 const steps: Step[] = [
   check("typecheck", bin("tsc"), ["--noEmit"]),
   check("buf lint", bin("buf"), ["lint"]),
@@ -50,6 +72,7 @@ const steps: Step[] = [
   check("buf breaking", "node", [...tsx, "scripts/buf-breaking.ts"]),
   check("generated code fresh", "node", [...tsx, "scripts/check-generated.ts"]),
   vitest("unit tests", "unit"),
+  conformance("conformance (reference server)", []),
   check("spec traceability", "node", [...tsx, "spec/tools/check.ts"]),
 ];
 

@@ -26,6 +26,7 @@ import {
   type TokenVerdict,
 } from "../model/index.js";
 import { ConformanceFailure } from "./evidence.js";
+import { linearize } from "./linearize.js";
 import { renderEvent, renderReply, renderRequest, unprefixer, type Unprefix } from "./render.js";
 
 export interface LoginOptions {
@@ -251,6 +252,43 @@ export class Lockstep {
         });
       }
     });
+  }
+
+  /**
+   * Sends requests from several sessions at once (each session's own
+   * requests pipelined in list order) and checks that what happened is
+   * linearizable against the model (ORDER-4): some serial order explains
+   * every reply and every session's event stream. Returns the replies in
+   * list order and the order found.
+   */
+  async concurrent(ops: readonly { label: string; request: RequestInput }[]): Promise<{ replies: Reply[]; order: number[] }> {
+    await this.flush();
+    const framed = ops.map((op) => {
+      const requestId = (this.nextRequestId.get(op.label) ?? 0) + 1;
+      this.nextRequestId.set(op.label, requestId);
+      return { ...op, requestId, frame: create(ClientFrameSchema, { requestId, request: op.request }) };
+    });
+    const replies = await Promise.all(framed.map((op) => this.session(op.label).send(op.request, { requestId: op.requestId })));
+    await this.world.quiesce();
+    const streams = new Map<string, Event[]>();
+    for (const [label, s] of this.sessions) streams.set(label, s.takeEvents().map((r) => r.event));
+    const history = framed.map((op, i) => ({ label: op.label, request: op.frame.request, requestId: op.requestId, reply: replies[i]! }));
+    const result = linearize(this.state, history, streams, this.bindings, Date.now(), this.compare);
+    const actions = framed.map((op, i) => `${op.label}: ${renderRequest(op.frame.request, this.u)} → ${renderReply(replies[i])}`);
+    if (result.found === undefined) {
+      this.trace.push(`concurrently { ${actions.join(" ‖ ")} }   ✗`);
+      const observed: Observed = { reply: undefined, events: streams, closes: new Map() };
+      throw new ConformanceFailure(
+        `no serial order of these ${ops.length} concurrent requests explains the server's replies and events (ORDER-4); ` +
+          `${result.explored} orders tried, the longest consistent prefix was [${result.longest.map((i) => actions[i]).join(", ")}]`,
+        { trace: [...this.trace], observed: `${actions.join("\n")}\n${this.render(observed)}` },
+      );
+    }
+    this.bindings.adopt(result.found.bindings);
+    this.state = result.found.state;
+    this.trace.push(`concurrently { ${actions.join(" ‖ ")} } — linearized as ${result.found.order.map((i) => framed[i]!.label).join(", ")}`);
+    this.last = { reply: replies.at(-1), events: streams };
+    return { replies, order: result.found.order };
   }
 
   /** The client closes `label`'s connection; the others see the leave effects. */

@@ -26,7 +26,7 @@ function suitePath(t: TestCase): string {
   return [t.module.relativeModuleId.replace(/^.*conformance\/suites\//, ""), ...names].join(" > ");
 }
 
-export function createCollector(write: (line: string) => void, verbose: boolean): { reporter: Reporter; collected: Collected } {
+export function createCollector(write: (line: string) => void, verbose: boolean, startedAt = Date.now()): { reporter: Reporter; collected: Collected } {
   const collected: Collected = { tests: [], harnessErrors: [] };
   const reporter: Reporter = {
     onTestCaseResult(testCase: TestCase) {
@@ -40,6 +40,7 @@ export function createCollector(write: (line: string) => void, verbose: boolean)
         requirementIds: citedIds(testCase.name),
         status: r.state,
         durationMs: testCase.diagnostic()?.duration ?? 0,
+        finishedAtMs: Date.now() - startedAt,
       };
       if (r.state === "skipped") {
         // A test the filter (--grep) left out was not run at all: not part of the verdict.

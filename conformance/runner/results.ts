@@ -28,6 +28,8 @@ export interface TestRecord {
   requirementIds: string[];
   status: TestStatus;
   durationMs: number;
+  /** When the test finished, in ms since the run started (time to first failure). */
+  finishedAtMs?: number;
   /** Why it was skipped (never silent). */
   skipReason?: string;
   /** The failure message (first error). */

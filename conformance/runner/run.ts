@@ -95,7 +95,7 @@ export async function runConformance(o: RunOptions, write: (line: string) => voi
   write(`judging ${url} · encodings ${target.encodings.join(", ")} · ${o.quick ? "quick" : `${o.runs} runs per property`}${o.seed !== undefined ? ` · seed ${o.seed}` : ""}`);
 
   const started = Date.now();
-  const { reporter, collected } = createCollector(write, o.verbose);
+  const { reporter, collected } = createCollector(write, o.verbose, started);
   process.env[TARGET_ENV] = JSON.stringify(target);
   try {
     const vitest = await startVitest("test", [], {
