@@ -4,6 +4,7 @@
 // (including that nothing unexpected arrived) and the closes must match one
 // of the model's allowed outcomes. A mismatch throws a ConformanceFailure
 // carrying the trace so far and both sides rendered.
+import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { ClientFrameSchema, ReplySchema, type Event, type Reply, type ServerInfo } from "../../protocol/index.js";
 import { SessionClosedError, type RequestInput, type Session, type World } from "../harness/index.js";
@@ -291,13 +292,37 @@ export class Lockstep {
     return { replies, order: result.found.order };
   }
 
-  /** The client closes `label`'s connection; the others see the leave effects. */
+  /**
+   * The client closes `label`'s connection; the others see the leave effects.
+   *
+   * The server learns of a close on its own schedule (DISCONNECT-2), so a
+   * Ping barrier on the other connections right after the close proves
+   * nothing. When the model predicts events for other sessions, wait until
+   * that many have arrived (or the event timeout passes, leaving the verdict
+   * to the comparison); when it predicts none, nothing the others can see
+   * depends on it yet, and a short settling pause covers the later requests
+   * that could.
+   */
   async disconnect(label: string): Promise<void> {
     await this.flush();
     const session = this.session(label);
     await session.close();
     this.reportedClosed.add(label);
     const outcome = modelDisconnect(this.state, label, Date.now());
+    const waits = [...outcome.events].filter(([other]) => other !== label);
+    if (waits.length === 0) {
+      await sleep(25 * this.world.target.timeoutMultiplier);
+    } else {
+      await Promise.all(
+        waits.map(([other, expected]) => {
+          const s = this.sessions.get(other);
+          const want = expected.length;
+          // The predicate sees every event not yet taken, then each new one: count them.
+          let seen = 0;
+          return s?.waitForEvent(`${want} event(s) after ${label} disconnected`, () => ++seen >= want).catch(() => undefined);
+        }),
+      );
+    }
     const observed = await this.observe([outcome], undefined);
     this.settle(label, { case: undefined, value: undefined }, [{ ...outcome, reply: undefined }], observed, "disconnect");
   }
@@ -349,6 +374,10 @@ export class Lockstep {
     }
     this.trace.push(`${label}: ${action} → ${renderReply(observed.reply)}`);
     this.state = match.outcome.state;
+    // With a shared test clock the server may be ahead of the model (another
+    // run advanced it): follow it, destroying what is due (compare.ts sharedClock).
+    const r = observed.reply?.result;
+    if (this.compare.sharedClock && r?.case === "advanceClock") this.state = advanceTime(this.state, Number(r.value.nowMs)).state;
   }
 
   private failure(label: string, request: Parameters<typeof renderRequest>[0], expected: Expected, observed: Observed | undefined, cause: unknown): ConformanceFailure {

@@ -11,6 +11,7 @@ import type { CompareOptions } from "../model/index.js";
 import { readTarget, type EncodingChoice, type TargetSpec } from "../runner/target.js";
 import { ConformanceFailure, type Evidence } from "./evidence.js";
 import { Lockstep } from "./lockstep.js";
+import { withTargetLock } from "./lock.js";
 import { harnessTarget } from "./target.js";
 
 export interface ScenarioContext {
@@ -35,20 +36,33 @@ export interface ScenarioOptions {
   world?: WorldOptions;
   /** Comparison options for the lockstep (e.g. `sharedClock` for test-clock tests). */
   compare?: CompareOptions;
+  /**
+   * Run against the constrained server (small server-wide limits, optional
+   * features off; TargetSpec.constrained), holding its lock: for tests that
+   * fill a server-wide limit or need a feature to be absent.
+   */
+  target?: "main" | "constrained";
 }
 
 export type ScenarioBody = (t: ScenarioContext) => Promise<void>;
 export type ScenarioFn = (title: string, body: ScenarioBody, options?: ScenarioOptions) => void;
 
 const spec = readTarget();
-const serverInfos = new Map<EncodingChoice, Promise<ServerInfo>>();
+const serverInfos = new Map<string, Promise<ServerInfo>>();
 
-/** The target's ServerInfo, read once per worker and encoding by a throwaway login. */
-function serverInfoFor(encoding: EncodingChoice): Promise<ServerInfo> {
-  let p = serverInfos.get(encoding);
+/** The spec of the server a test runs against. */
+function specFor(target: ScenarioOptions["target"]): TargetSpec | undefined {
+  if (target !== "constrained") return spec;
+  return spec.constrained ? { ...spec, url: spec.constrained.url } : undefined;
+}
+
+/** The target's ServerInfo, read once per worker, server and encoding by a throwaway login. */
+function serverInfoFor(target: TargetSpec, encoding: EncodingChoice): Promise<ServerInfo> {
+  const key = `${target.url} ${encoding}`;
+  let p = serverInfos.get(key);
   if (p === undefined) {
     p = (async () => {
-      const world = new World(harnessTarget(spec, encoding));
+      const world = new World(harnessTarget(target, encoding));
       try {
         await world.session("probe");
         return world.serverInfo;
@@ -56,7 +70,7 @@ function serverInfoFor(encoding: EncodingChoice): Promise<ServerInfo> {
         await world.closeAll();
       }
     })();
-    serverInfos.set(encoding, p);
+    serverInfos.set(key, p);
   }
   return p;
 }
@@ -72,14 +86,31 @@ export function conformanceSuite(name: string, define: (test: ScenarioFn) => voi
       describe(encoding, () => {
         define((title, body, options = {}) => {
           it(title, { timeout: (options.timeoutMs ?? 30_000) * spec.timeoutMultiplier }, async (ctx: TestContext) => {
-            const serverInfo = await serverInfoFor(encoding);
+            const target = specFor(options.target);
+            if (target === undefined) {
+              ctx.skip("needs a second server of the implementation with small server-wide limits and optional features off (--constrained-url)");
+              return;
+            }
+            const serverInfo = await serverInfoFor(target, encoding);
             for (const f of options.requires ?? []) {
               if (!serverInfo.features.includes(f)) ctx.skip(`the server does not advertise FEATURE_${Feature[f]}`);
             }
-            const world = new World(harnessTarget(spec, encoding), options.world);
+            const world = new World(harnessTarget(target, encoding), options.world);
             const ls = new Lockstep(world, serverInfo, options.compare);
+            const run = () => body({ ls, world, spec: target, encoding, serverInfo, limits: serverInfo.limits!, skip: (reason) => ctx.skip(reason) });
             try {
-              await body({ ls, world, spec, encoding, serverInfo, limits: serverInfo.limits!, skip: (reason) => ctx.skip(reason) });
+              // The constrained server is shared by every worker: one test at a time
+              // fills its limits, and logs out before letting go, so every room it
+              // made (delay 0) is gone when the next test starts.
+              if (options.target === "constrained") {
+                await withTargetLock(target.url, "server-rooms", async () => {
+                  try {
+                    await run();
+                  } finally {
+                    await logoutAll(world);
+                  }
+                });
+              } else await run();
               const violations = world.sessions.flatMap((s) => s.violations);
               if (violations.length > 0) {
                 throw new ConformanceFailure(`protocol violations: ${violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}`, { trace: ls.trace });
@@ -95,6 +126,11 @@ export function conformanceSuite(name: string, define: (test: ScenarioFn) => voi
       });
     }
   });
+}
+
+/** Logs every open session out (its leave effects are done when the reply arrives), ignoring refusals. */
+async function logoutAll(world: World): Promise<void> {
+  await Promise.all(world.sessions.filter((s) => s.isOpen && s.userId !== undefined).map((s) => s.send({ case: "logout", value: {} }).catch(() => undefined)));
 }
 
 function attachEvidence(ctx: TestContext, e: unknown, ls: Lockstep, world: World, fullName: string, encoding: EncodingChoice, title: string): void {

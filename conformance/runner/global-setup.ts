@@ -4,15 +4,16 @@
 // have one, the same way `openroom conformance` does without --url.
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
+import { startEmbedded } from "./embedded.js";
 import { TARGET_ENV, type TargetSpec } from "./target.js";
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env[TARGET_ENV]) return undefined;
-  const { startServer } = await import("../../reference/server/index.js");
   const tokenSecret = randomBytes(24).toString("base64url");
-  const server = await startServer({ tokenSecret, testClock: true, logLevel: "silent" });
+  const { main, constrained } = await startEmbedded(tokenSecret);
   const target: TargetSpec = {
-    url: server.url,
+    url: main.url,
+    constrained: { url: constrained.url },
     encodings: ["binary", "json"],
     tokenSecret,
     runs: 100,
@@ -25,6 +26,6 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   process.env[TARGET_ENV] = JSON.stringify(target);
   return async () => {
     delete process.env[TARGET_ENV];
-    await server.close();
+    await Promise.all([main.close(), constrained.close()]);
   };
 }

@@ -12,6 +12,7 @@ import { loadRequirements } from "./requirements.js";
 import { htmlReport, jsonReport, junitReport } from "./reports.js";
 import type { RunRecord, TestRecord } from "./results.js";
 import { renderSectionTable, sectionTable } from "./sections.js";
+import { EMBEDDED_CONSTRAINED_DESCRIPTION, startEmbedded } from "./embedded.js";
 import { TARGET_ENV, type EncodingChoice, type TargetSpec } from "./target.js";
 
 export const EXIT = { conformant: 0, failures: 1, usage: 2 } as const;
@@ -20,6 +21,7 @@ export type ReportKind = "json" | "junit" | "html";
 
 export interface RunOptions {
   url?: string;
+  constrainedUrl?: string;
   tokenSecret?: string;
   tokenCommand?: string;
   grep: string[];
@@ -51,6 +53,7 @@ function replayBase(o: RunOptions): string {
   const q = (s: string) => (/^[\w./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
   const parts = ["npx openroom conformance"];
   if (o.url) parts.push(`--url ${q(o.url)}`);
+  if (o.constrainedUrl) parts.push(`--constrained-url ${q(o.constrainedUrl)}`);
   if (o.tokenSecret && o.url) parts.push("--token-secret \"$OPENROOM_TOKEN_SECRET\"");
   if (o.tokenCommand) parts.push(`--token-command ${q(o.tokenCommand)}`);
   if (o.encoding !== "both") parts.push(`--encoding ${o.encoding}`);
@@ -67,17 +70,18 @@ export async function runConformance(o: RunOptions, write: (line: string) => voi
   const baseline = o.expectedFailures ? parseBaseline(readFileSync(o.expectedFailures, "utf8")) : [];
   const requirements = loadRequirements(root);
 
-  let embedded: { url: string; close(): Promise<void> } | undefined;
+  if (o.constrainedUrl !== undefined && o.url === undefined) throw new UsageError("--constrained-url goes with --url (without --url both servers are embedded)");
+  const embedded: { url: string; close(): Promise<void> }[] = [];
   let tokenSecret = o.tokenSecret;
+  let constrainedUrl = o.constrainedUrl;
   if (o.url === undefined) {
-    const { startServer } = await import("../../reference/server/index.js");
     tokenSecret = randomBytes(24).toString("base64url");
-    // The test clock lets the destroy-delay tests run without sleeping; it is
-    // an advertised feature of the reference server, off unless asked for.
-    embedded = await startServer({ tokenSecret, testClock: true, logLevel: "silent" });
-    write(`embedded reference server at ${embedded.url} (test clock on)`);
+    const servers = await startEmbedded(tokenSecret);
+    embedded.push(servers.main, servers.constrained);
+    constrainedUrl = servers.constrained.url;
+    write(`embedded reference server at ${servers.main.url} (test clock on); constrained one at ${constrainedUrl} (${EMBEDDED_CONSTRAINED_DESCRIPTION})`);
   }
-  const url = o.url ?? embedded!.url;
+  const url = o.url ?? embedded[0]!.url;
   const target: TargetSpec = {
     url,
     encodings: o.encoding === "both" ? ["binary", "json"] : [o.encoding],
@@ -86,7 +90,8 @@ export async function runConformance(o: RunOptions, write: (line: string) => voi
     quick: o.quick,
     wireLogDir: resolve(o.wireLogDir),
     replayBase: replayBase(o),
-    embedded: embedded !== undefined,
+    embedded: embedded.length > 0,
+    ...(constrainedUrl !== undefined ? { constrained: { url: constrainedUrl } } : {}),
     ...(tokenSecret !== undefined ? { tokenSecret } : {}),
     ...(o.tokenCommand !== undefined ? { tokenCommand: o.tokenCommand } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -110,7 +115,7 @@ export async function runConformance(o: RunOptions, write: (line: string) => voi
     await vitest.close();
   } finally {
     delete process.env[TARGET_ENV];
-    await embedded?.close();
+    await Promise.all(embedded.map((e) => e.close()));
   }
 
   const verdict = applyBaseline(baseline, collected.tests);

@@ -27,6 +27,13 @@ export interface TargetSpec {
   replayBase: string;
   /** True when the runner started the embedded reference server itself. */
   embedded: boolean;
+  /**
+   * A second server of the same implementation with small server-wide limits
+   * (max_rooms_per_server, max_members_per_room) and optional features off,
+   * for the few tests that fill a server-wide limit or need a feature absent.
+   * They take it one at a time. Without it those tests skip, saying so.
+   */
+  constrained?: { url: string };
 }
 
 export const TARGET_ENV = "OPENROOM_CONFORMANCE_TARGET";

@@ -38,7 +38,7 @@ conformanceSuite("concurrency", (test) => {
     expect(codes.slice(cap)).toEqual([ErrorCode.USER_ROOM_LIMIT, ErrorCode.USER_ROOM_LIMIT]);
   });
 
-  test("switchRoom racing a leave and a join of the same rooms stays atomic [ORDER-4, SWITCH-OK-1]", async ({ ls }) => {
+  test("switchRoom racing a leave and a join of the same rooms stays atomic [ORDER-4, SWITCH-JOIN-1]", async ({ ls }) => {
     await ls.loginAll(["alice", "bob", "carol"]);
     const [r1, r2] = [ls.room("r1"), ls.room("r2")];
     await ls.request("alice", { case: "createRoom", value: { roomInfo: { roomId: r1 } } });

@@ -1,0 +1,23 @@
+// The embedded targets of `openroom conformance` without --url: the
+// reference server as a user would run it (plus the advertised test clock,
+// so destroy-delay tests need not sleep), and a second, constrained instance
+// with small server-wide limits and optional features off for the tests
+// that fill a server-wide limit or need a feature to be absent.
+import type { LimitsOverrides } from "../../reference/server/index.js";
+
+export const EMBEDDED_CONSTRAINED_LIMITS: LimitsOverrides = { maxRoomsPerServer: 16, maxMembersPerRoom: 4 };
+export const EMBEDDED_CONSTRAINED_DESCRIPTION = "max_rooms_per_server 16, max_members_per_room 4, no history, no test clock";
+
+export interface Embedded {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbedded(tokenSecret: string): Promise<{ main: Embedded; constrained: Embedded }> {
+  const { startServer } = await import("../../reference/server/index.js");
+  const [main, constrained] = await Promise.all([
+    startServer({ tokenSecret, testClock: true, logLevel: "silent" }),
+    startServer({ tokenSecret, messageHistory: false, limits: EMBEDDED_CONSTRAINED_LIMITS, logLevel: "silent" }),
+  ]);
+  return { main, constrained };
+}
