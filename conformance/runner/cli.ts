@@ -30,6 +30,7 @@ export function conformanceCommand(): Command {
     .description("run the conformance suite against a server (no --url: against the embedded reference server)")
     .option("--url <ws-url>", "the server to judge, e.g. ws://127.0.0.1:7700")
     .option("--constrained-url <ws-url>", "a second instance of it with small server-wide limits (max_rooms_per_server ≤ 50, max_members_per_room ≤ 40) and optional features off, for the tests that fill those limits; without it they skip")
+    .option("--disposable-command <cmd>", "shell command that starts a fresh instance, prints its ws:// URL and shuts down gracefully on SIGTERM (runs with OPENROOM_TOKEN_SECRET set), for the shutdown tests; without it they skip")
     .addOption(new Option("--token-secret <secret>", "HS256 secret for minting the spec's JWTs").env("OPENROOM_TOKEN_SECRET"))
     .option("--token-command <cmd>", "shell command printing a token for {user} (servers with other token schemes)")
     .option("--grep <text>", "run only tests whose name contains TEXT (a test name or a requirement ID); repeatable", (v: string, p: string[]) => [...p, v], [] as string[])

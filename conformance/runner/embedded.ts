@@ -3,7 +3,19 @@
 // so destroy-delay tests need not sleep), and a second, constrained instance
 // with small server-wide limits and optional features off for the tests
 // that fill a server-wide limit or need a feature to be absent.
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { LimitsOverrides } from "../../reference/server/index.js";
+
+/**
+ * The disposable-server command for the embedded target: the reference
+ * server started the way users start it (the secret comes from
+ * OPENROOM_TOKEN_SECRET, which the suite sets).
+ */
+export function embeddedDisposableCommand(): string {
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/openroom.js");
+  return `"${process.execPath}" "${bin}" serve --port 0 --log-level silent`;
+}
 
 export const EMBEDDED_CONSTRAINED_LIMITS: LimitsOverrides = { maxRoomsPerServer: 16, maxMembersPerRoom: 4 };
 export const EMBEDDED_CONSTRAINED_DESCRIPTION = "max_rooms_per_server 16, max_members_per_room 4, no history, no test clock";

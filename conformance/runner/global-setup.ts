@@ -4,7 +4,7 @@
 // have one, the same way `openroom conformance` does without --url.
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { startEmbedded } from "./embedded.js";
+import { embeddedDisposableCommand, startEmbedded } from "./embedded.js";
 import { TARGET_ENV, type TargetSpec } from "./target.js";
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
@@ -14,6 +14,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   const target: TargetSpec = {
     url: main.url,
     constrained: { url: constrained.url },
+    disposable: { command: embeddedDisposableCommand() },
     encodings: ["binary", "json"],
     tokenSecret,
     runs: 100,

@@ -12,7 +12,7 @@ import { loadRequirements } from "./requirements.js";
 import { htmlReport, jsonReport, junitReport } from "./reports.js";
 import type { RunRecord, TestRecord } from "./results.js";
 import { renderSectionTable, sectionTable } from "./sections.js";
-import { EMBEDDED_CONSTRAINED_DESCRIPTION, startEmbedded } from "./embedded.js";
+import { EMBEDDED_CONSTRAINED_DESCRIPTION, embeddedDisposableCommand, startEmbedded } from "./embedded.js";
 import { TARGET_ENV, type EncodingChoice, type TargetSpec } from "./target.js";
 
 export const EXIT = { conformant: 0, failures: 1, usage: 2 } as const;
@@ -22,6 +22,7 @@ export type ReportKind = "json" | "junit" | "html";
 export interface RunOptions {
   url?: string;
   constrainedUrl?: string;
+  disposableCommand?: string;
   tokenSecret?: string;
   tokenCommand?: string;
   grep: string[];
@@ -54,6 +55,7 @@ function replayBase(o: RunOptions): string {
   const parts = ["npx openroom conformance"];
   if (o.url) parts.push(`--url ${q(o.url)}`);
   if (o.constrainedUrl) parts.push(`--constrained-url ${q(o.constrainedUrl)}`);
+  if (o.disposableCommand) parts.push(`--disposable-command ${q(o.disposableCommand)}`);
   if (o.tokenSecret && o.url) parts.push("--token-secret \"$OPENROOM_TOKEN_SECRET\"");
   if (o.tokenCommand) parts.push(`--token-command ${q(o.tokenCommand)}`);
   if (o.encoding !== "both") parts.push(`--encoding ${o.encoding}`);
@@ -92,6 +94,7 @@ export async function runConformance(o: RunOptions, write: (line: string) => voi
     replayBase: replayBase(o),
     embedded: embedded.length > 0,
     ...(constrainedUrl !== undefined ? { constrained: { url: constrainedUrl } } : {}),
+    ...(o.disposableCommand !== undefined || embedded.length > 0 ? { disposable: { command: o.disposableCommand ?? embeddedDisposableCommand() } } : {}),
     ...(tokenSecret !== undefined ? { tokenSecret } : {}),
     ...(o.tokenCommand !== undefined ? { tokenCommand: o.tokenCommand } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),

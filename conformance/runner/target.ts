@@ -34,6 +34,12 @@ export interface TargetSpec {
    * They take it one at a time. Without it those tests skip, saying so.
    */
   constrained?: { url: string };
+  /**
+   * A shell command starting a fresh instance of the implementation, which
+   * prints its ws:// URL on stdout and shuts down gracefully on SIGTERM (run
+   * with OPENROOM_TOKEN_SECRET set): for the shutdown tests.
+   */
+  disposable?: { command: string };
 }
 
 export const TARGET_ENV = "OPENROOM_CONFORMANCE_TARGET";

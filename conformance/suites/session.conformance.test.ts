@@ -20,8 +20,10 @@ import {
   type ServerInfo,
 } from "../../protocol/index.js";
 import type { Lockstep } from "../driver/lockstep.js";
+import { startDisposable } from "../driver/disposable.js";
 import { conformanceSuite, type ScenarioContext } from "../driver/suite.js";
-import { BAD_TOKENS, BAD_TOKEN_KINDS, SessionClosedError, type BadTokenKind, type Exchange, type RequestInput, type World } from "../harness/index.js";
+import { harnessTarget } from "../driver/target.js";
+import { BAD_TOKENS, BAD_TOKEN_KINDS, SessionClosedError, World, type BadTokenKind, type Exchange, type RequestInput } from "../harness/index.js";
 import type { TokenVerdict } from "../model/index.js";
 
 const utf8 = new TextEncoder();
@@ -769,5 +771,42 @@ conformanceSuite("session", (test) => {
     for (const info of infos) expect(equals(ServerInfoSchema, info, serverInfo), "server_info equals the first one seen").toBe(true);
     // A sanity check of the comparison itself: a different info is not equal.
     expect(equals(ServerInfoSchema, create(ServerInfoSchema, { ...serverInfo, protocolVersion: "x" }), serverInfo)).toBe(false);
+  });
+
+  // ---- Graceful shutdown (a disposable instance: a shared server must never be stopped) -------
+
+  test("graceful shutdown: every logged-in session's last frame is ConnectionStateChanged(DISCONNECTED, SERVER_SHUTDOWN), then close 1001; a connection not logged in gets 1001 and no event [SHUTDOWN-1, SHUTDOWN-2, EVENT-CONN-1]", async ({ spec, encoding, skip }) => {
+    if (spec.disposable === undefined) return skip("needs --disposable-command to start an instance it may shut down");
+    const server = await startDisposable(spec);
+    const world = new World(harnessTarget({ ...spec, url: server.url }, encoding));
+    try {
+      const alice = await world.session("alice");
+      const bob = await world.session("bob");
+      const idle = await world.connect("idle");
+      const r1 = world.roomId("r1");
+      await alice.call("createRoom", { roomInfo: { roomId: r1 } });
+      await bob.call("joinRoom", { roomId: r1 });
+      await world.quiesce();
+      for (const s of [alice, bob, idle]) s.takeEvents();
+      await server.shutdown();
+      for (const s of [alice, bob]) {
+        const close = await s.waitClosed();
+        expect(close.code, `${s.label} close code`).toBe(1001);
+        const events = s.takeEvents().map((r) => r.event);
+        // SHUTDOWN-3 lets the server skip or send the leave effects first; the last frame is fixed.
+        const last = events.at(-1)?.event;
+        expect(last?.case, `${s.label}'s last frame`).toBe("connectionStateChanged");
+        if (last?.case === "connectionStateChanged") {
+          expect([last.value.state, last.value.reason]).toEqual([ConnectionState.DISCONNECTED, ConnectionStateReason.SERVER_SHUTDOWN]);
+        }
+        expect(events.slice(0, -1).every((e) => e.event.case === "roomMemberLeft"), "only leave effects may come before it").toBe(true);
+      }
+      const idleClose = await idle.waitClosed();
+      expect(idleClose.code).toBe(1001);
+      expect(idle.takeEvents()).toEqual([]);
+    } finally {
+      server.kill();
+      await world.closeAll();
+    }
   });
 });
