@@ -73,7 +73,7 @@ const steps: Step[] = [
   check("generated code fresh", "node", [...tsx, "scripts/check-generated.ts"]),
   vitest("unit tests", "unit"),
   conformance("conformance (reference server)", []),
-  check("spec traceability", "node", [...tsx, "spec/tools/check.ts"]),
+  check("spec traceability (strict)", "node", [...tsx, "spec/tools/check.ts", "--strict"]),
 ];
 
 const results: StepResult[] = [];

@@ -73,6 +73,8 @@ export class Lockstep {
   private readonly reportedClosed = new Set<string>();
   private last: { reply: Reply | undefined; events: Map<string, Event[]> } = { reply: undefined, events: new Map() };
   private pending: PendingStep[] = [];
+  /** How steps were checked: deferred to a barrier, or at once (several allowed outcomes, closes, connects). */
+  readonly stats = { deferred: 0, immediate: 0, barriers: 0 };
   private readonly compare: CompareOptions;
   private readonly deferEvents: boolean;
 
@@ -187,9 +189,11 @@ export class Lockstep {
       if (!(e instanceof SessionClosedError) || wantsReply) throw this.failure(label, frame.request, outcomes[0]!, undefined, e);
     }
     if (deferrable) {
+      this.stats.deferred++;
       await this.defer(label, frame.request, outcomes[0]!, reply);
       return reply ?? create(ReplySchema);
     }
+    this.stats.immediate++;
     const observed = await this.observe(outcomes, reply);
     this.settle(label, frame.request, outcomes, observed);
     return reply ?? create(ReplySchema);
@@ -224,6 +228,7 @@ export class Lockstep {
     if (this.pending.length === 0) return;
     const steps = this.pending;
     this.pending = [];
+    this.stats.barriers++;
     await this.world.quiesce();
     const streams = new Map<string, Event[]>();
     for (const [label, s] of this.sessions) streams.set(label, s.takeEvents().map((r) => r.event));
@@ -339,6 +344,7 @@ export class Lockstep {
   }
 
   private async observe(outcomes: Outcome[], reply: Reply | undefined): Promise<Observed> {
+    this.stats.barriers++;
     await this.world.quiesce();
     // A close the model predicts may arrive just after the barrier.
     const expectedClosed = new Set(outcomes.flatMap((o) => [...o.closes.keys()]));

@@ -17,8 +17,12 @@ export function embeddedDisposableCommand(): string {
   return `"${process.execPath}" "${bin}" serve --port 0 --log-level silent`;
 }
 
-export const EMBEDDED_CONSTRAINED_LIMITS: LimitsOverrides = { maxRoomsPerServer: 16, maxMembersPerRoom: 4 };
-export const EMBEDDED_CONSTRAINED_DESCRIPTION = "max_rooms_per_server 16, max_members_per_room 4, no history, no test clock";
+export const EMBEDDED_CONSTRAINED_LIMITS: LimitsOverrides = {
+  maxRoomsPerServer: 16,
+  maxMembersPerRoom: 4,
+  requestRate: { maxCount: 0, windowMs: 1000 },
+};
+export const EMBEDDED_CONSTRAINED_DESCRIPTION = "max_rooms_per_server 16, max_members_per_room 4, request_rate unlimited, no history, no test clock";
 
 export interface Embedded {
   url: string;

@@ -12,6 +12,9 @@ import { commandsArb, poolsFor, setupReal, type Real } from "../driver/operation
 import { conformanceSuite } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 
+/** Property runs in flight at once (bench/model-based.ts measures the effect). */
+const LANES = 4;
+
 conformanceSuite("model-based", (test) => {
   test(
     "random operation sequences match the spec step by step [EVENT-ONLY-1, EVENT-ORDER-1, EVENT-ROOM-1, SEQ-2, SEQ-3]",
@@ -19,30 +22,39 @@ conformanceSuite("model-based", (test) => {
       const limits = serverInfo.limits!;
       const numRuns = spec.quick ? Math.max(5, Math.ceil(spec.runs / 10)) : spec.runs;
       const maxCommands = spec.quick ? 15 : 40;
-      let failedWorld: World | undefined;
-      const property = fc.asyncProperty(
-        fc.integer({ min: 3, max: 6 }).chain((users) => fc.tuple(fc.constant(users), commandsArb(poolsFor(limits, serverInfo.features, users), maxCommands))),
-        async ([users, commands]) => {
-          const world = new World(harnessTarget(spec, encoding));
-          try {
-            const ls = new Lockstep(world, serverInfo, { deferEvents: true });
-            const real: Real = await setupReal(ls, users);
-            await fc.asyncModelRun(() => ({ model: {}, real }), commands);
-            await ls.flush();
-          } catch (e) {
-            failedWorld = world;
-            throw e;
-          } finally {
-            await world.closeAll();
-          }
-        },
-      );
-      const details = await fc.check(property, {
-        numRuns,
-        ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
-        ...(spec.path !== undefined ? { path: spec.path, endOnFailure: true } : {}),
-      });
-      if (!details.failed) return;
+      // Independent lanes (each its own worlds and seed) keep the server busy
+      // while one lane waits for a reply; a replay runs the one lane it names.
+      const lanes = spec.seed !== undefined ? 1 : LANES;
+      // Each lane remembers the world of its own last failing run (its shrunk counterexample).
+      const lane = async () => {
+        let failedWorld: World | undefined;
+        const property = fc.asyncProperty(
+          fc.integer({ min: 3, max: 6 }).chain((users) => fc.tuple(fc.constant(users), commandsArb(poolsFor(limits, serverInfo.features, users), maxCommands))),
+          async ([users, commands]) => {
+            const world = new World(harnessTarget(spec, encoding));
+            try {
+              const ls = new Lockstep(world, serverInfo, { deferEvents: true });
+              const real: Real = await setupReal(ls, users);
+              await fc.asyncModelRun(() => ({ model: {}, real }), commands);
+              await ls.flush();
+            } catch (e) {
+              failedWorld = world;
+              throw e;
+            } finally {
+              await world.closeAll();
+            }
+          },
+        );
+        const details = await fc.check(property, {
+          numRuns: Math.ceil(numRuns / lanes),
+          ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
+          ...(spec.path !== undefined ? { path: spec.path, endOnFailure: true } : {}),
+        });
+        return { details, failedWorld };
+      };
+      const failed = (await Promise.all(Array.from({ length: lanes }, lane))).find((l) => l.details.failed);
+      if (failed === undefined) return;
+      const { details, failedWorld } = failed;
       const cause = details.errorInstance;
       const replayArgs = ` --seed ${details.seed} --path "${details.counterexamplePath ?? ""}"`;
       const shrunk = details.counterexample ? `minimal counterexample (${details.numShrinks} shrinks): ${fc.stringify(details.counterexample)}` : "";
