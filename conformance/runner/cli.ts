@@ -41,7 +41,7 @@ export function conformanceCommand(): Command {
     .addOption(new Option("--encoding <e>", "subprotocols to exercise").choices(["binary", "json", "both"]).default("both"))
     .option("--expected-failures <file>", "baseline of known failures (test names or requirement IDs); a listed test that passes fails the run")
     .option("--report <kind=file>", "write a report: json=FILE, junit=FILE, html=FILE; repeatable", report, [] as RunOptions["reports"])
-    .option("--quick", "smoke run (about 20 s): fewer runs, shorter sequences", false)
+    .option("--quick", "smoke run (under 20 s): the model-based, concurrency, transport, robustness and switch suites with a tenth of the property runs", false)
     .option("--wire-log-dir <dir>", "where failures' wire logs go", "reports/wire")
     .option("--verbose", "print every test as it finishes", false)
     .addHelpText(

@@ -17,6 +17,17 @@ import { TARGET_ENV, type EncodingChoice, type TargetSpec } from "./target.js";
 
 export const EXIT = { conformant: 0, failures: 1, usage: 2 } as const;
 
+/** Suite files in flight at once. */
+const CONFORMANCE_WORKERS = 4;
+
+/**
+ * The smoke run (--quick): the broad randomized suites — every operation in
+ * lockstep with the model, the races — the transport and bad-input suites
+ * and switchRoom, with a tenth of the property runs. The other per-section
+ * suites run in full runs only.
+ */
+export const QUICK_SUITES = ["model-based", "concurrency", "robustness", "transport", "switch"];
+
 export type ReportKind = "json" | "junit" | "html";
 
 export interface RunOptions {
@@ -106,10 +117,13 @@ export async function runConformance(o: RunOptions, write: (line: string) => voi
   const { reporter, collected } = createCollector(write, o.verbose, started);
   process.env[TARGET_ENV] = JSON.stringify(target);
   try {
-    const vitest = await startVitest("test", [], {
+    const vitest = await startVitest("test", o.quick ? QUICK_SUITES.map((f) => `conformance/suites/${f}.conformance.test.ts`) : [], {
       root,
       config: resolve(root, "vitest.config.ts"),
       project: "conformance",
+      // Suites mostly wait on round trips to the target, not on the CPU: more
+      // files in flight than cores keeps the target busy.
+      maxWorkers: CONFORMANCE_WORKERS,
       run: true,
       watch: false,
       reporters: [reporter],

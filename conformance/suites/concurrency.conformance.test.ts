@@ -10,7 +10,7 @@ import { ErrorCode } from "../../protocol/index.js";
 import { World, type RequestInput } from "../harness/index.js";
 import { ConformanceFailure } from "../driver/evidence.js";
 import { Lockstep } from "../driver/lockstep.js";
-import { conformanceSuite } from "../driver/suite.js";
+import { conformanceSuite, propertyRuns } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 
 const enter = (roomId: string, roomName: string): RequestInput => ({ case: "enterRoom", value: { roomInfo: { roomId, roomName } } });
@@ -52,7 +52,7 @@ conformanceSuite("concurrency", (test) => {
   });
 
   test("random concurrent batches over a small pool are linearizable [ORDER-4, ORDER-2, ORDER-5]", async ({ spec, encoding, serverInfo }) => {
-    const numRuns = spec.quick ? 5 : Math.max(10, Math.ceil(spec.runs / 2));
+    const numRuns = Math.ceil(propertyRuns(spec) / 2);
     const rooms = ["r0", "r1", "r2"];
     const op = fc.oneof(
       fc.constantFrom(...rooms).map((r) => (ls: Lockstep): RequestInput => enter(ls.room(r), r)),

@@ -19,7 +19,7 @@ import {
 } from "../../protocol/index.js";
 import { Lockstep } from "../driver/lockstep.js";
 import { renderEvent, renderReply } from "../driver/render.js";
-import { conformanceSuite, type ScenarioContext } from "../driver/suite.js";
+import { conformanceSuite, type ScenarioContext, propertyRuns } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 import { World, type RequestInput } from "../harness/index.js";
 import { readTarget } from "../runner/target.js";
@@ -158,10 +158,9 @@ class Recorder {
   }
 }
 
-/** fast-check runs for the properties: the target's `runs`, a tenth of it for a quick run. */
-function propertyRuns(): number {
-  const spec = readTarget();
-  return spec.quick ? Math.max(3, Math.ceil(spec.runs / 10)) : spec.runs;
+/** fast-check runs for this file's properties (shared between encodings; a tenth for a quick run). */
+function runsHere(): number {
+  return propertyRuns(readTarget(), 3);
 }
 const PROPERTY_RUN_MS = 1_000;
 
@@ -423,9 +422,9 @@ conformanceSuite("events", (test) => {
       fc.asyncProperty(fc.array(arbSeqAction(), { minLength: 1, maxLength: t.spec.quick ? 10 : 25 }), async (actions) => {
         await checkSeqRun(t, actions);
       }),
-      { numRuns: propertyRuns(), ...(t.spec.seed !== undefined ? { seed: t.spec.seed } : {}), ...(t.spec.path !== undefined ? { path: t.spec.path } : {}) },
+      { numRuns: runsHere(), ...(t.spec.seed !== undefined ? { seed: t.spec.seed } : {}), ...(t.spec.path !== undefined ? { path: t.spec.path } : {}) },
     );
-  }, { timeoutMs: 60_000 + PROPERTY_RUN_MS * propertyRuns() });
+  }, { timeoutMs: 60_000 + PROPERTY_RUN_MS * runsHere() });
 
   test("room_seq increments even when the event has no recipient: the only member's message, the last member's leave [SEQ-4]", async ({ ls }) => {
     const R = requests(ls);

@@ -445,7 +445,7 @@ conformanceSuite("member attributes", (suiteTest) => {
       await ls.request("alice", setReq(roomId, [c, ls.user("h0")], { k: "3" }));
       expect(setResult(ls.reply)).toEqual({ infos: [[ls.user("h0"), { s: "1", k: "3" }]], failed: [[c, ErrorCode.MEMBER_ATTRIBUTE_USERS_LIMIT]] });
     }
-  }, { timeoutMs: 300_000 });
+  }, { timeoutMs: 300_000, encodings: "once" });
 
   // ---- delete_after_left and retained attributes ------------------------------------------
 

@@ -9,7 +9,7 @@ import { expect } from "vitest";
 import { ErrorCode, type Event, type Reply } from "../../protocol/index.js";
 import { ConformanceFailure } from "../driver/evidence.js";
 import { Lockstep } from "../driver/lockstep.js";
-import { conformanceSuite, type ScenarioContext } from "../driver/suite.js";
+import { conformanceSuite, type ScenarioContext, propertyRuns } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 import { World, type RequestInput } from "../harness/index.js";
 
@@ -68,7 +68,7 @@ async function paginate(ls: Lockstep, label: string, room: string, count: number
 
 /** Property runs: the target's, reduced in quick mode. */
 function numRuns(t: ScenarioContext): number {
-  return t.spec.quick ? Math.max(5, Math.ceil(t.spec.runs / 10)) : t.spec.runs;
+  return propertyRuns(t.spec);
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from "../../protocol/index.js";
 import { ConformanceFailure } from "../driver/evidence.js";
 import { Lockstep } from "../driver/lockstep.js";
-import { conformanceSuite, type ScenarioContext } from "../driver/suite.js";
+import { conformanceSuite, type ScenarioContext, propertyRuns } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 import { World, type Session } from "../harness/index.js";
 
@@ -97,7 +97,7 @@ function jsonFrameBytes(n: number): number {
 }
 
 function numRuns(t: ScenarioContext): number {
-  return t.spec.quick ? Math.max(5, Math.ceil(t.spec.runs / 10)) : t.spec.runs;
+  return propertyRuns(t.spec);
 }
 
 /**

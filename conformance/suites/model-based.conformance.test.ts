@@ -9,7 +9,7 @@ import { World } from "../harness/index.js";
 import { ConformanceFailure } from "../driver/evidence.js";
 import { Lockstep } from "../driver/lockstep.js";
 import { commandsArb, poolsFor, setupReal, type Real } from "../driver/operations.js";
-import { conformanceSuite } from "../driver/suite.js";
+import { conformanceSuite, propertyRuns } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 
 /** Property runs in flight at once (bench/model-based.ts measures the effect). */
@@ -20,7 +20,7 @@ conformanceSuite("model-based", (test) => {
     "random operation sequences match the spec step by step [EVENT-ONLY-1, EVENT-ORDER-1, EVENT-ROOM-1, SEQ-2, SEQ-3]",
     async ({ spec, encoding, serverInfo }) => {
       const limits = serverInfo.limits!;
-      const numRuns = spec.quick ? Math.max(5, Math.ceil(spec.runs / 10)) : spec.runs;
+      const numRuns = propertyRuns(spec, 20);
       const maxCommands = spec.quick ? 15 : 40;
       // Independent lanes (each its own worlds and seed) keep the server busy
       // while one lane waits for a reply; a replay runs the one lane it names.

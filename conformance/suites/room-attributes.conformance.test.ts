@@ -14,7 +14,7 @@ import {
 import type { RequestInput } from "../harness/index.js";
 import { ConformanceFailure } from "../driver/evidence.js";
 import { Lockstep } from "../driver/lockstep.js";
-import { conformanceSuite, type ScenarioFn } from "../driver/suite.js";
+import { conformanceSuite, type ScenarioFn, propertyRuns } from "../driver/suite.js";
 
 type Attrs = Record<string, string>;
 type SetFlags = { isForce?: boolean; isUpdateOwner?: boolean; isDeleteAfterOwnerLeft?: boolean };
@@ -961,7 +961,7 @@ conformanceSuite("room attributes", (suiteTest) => {
         await Promise.all([ua, ub].map(async (label) => (isLoggedIn(ls, label) ? ls.session(label).close().catch(() => undefined) : undefined)));
       }
     });
-    const runs = spec.quick ? Math.max(5, Math.ceil(spec.runs / 10)) : spec.runs;
+    const runs = propertyRuns(spec);
     const details = await fc.check(property, { numRuns: runs, ...(spec.seed !== undefined ? { seed: spec.seed } : {}), ...(spec.path !== undefined ? { path: spec.path } : {}) });
     if (details.failed) {
       const cause = details.errorInstance;

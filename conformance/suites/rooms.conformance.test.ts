@@ -22,7 +22,7 @@ import {
 } from "../../protocol/index.js";
 import { Lockstep } from "../driver/lockstep.js";
 import { renderEvent, renderReply } from "../driver/render.js";
-import { conformanceSuite, type ScenarioContext } from "../driver/suite.js";
+import { conformanceSuite, type ScenarioContext, propertyRuns } from "../driver/suite.js";
 import { harnessTarget } from "../driver/target.js";
 import { World, type RequestInput } from "../harness/index.js";
 import { readTarget } from "../runner/target.js";
@@ -190,10 +190,9 @@ function distinctKeys(n: number, len: number): string[] | undefined {
   return keys.map((k) => k.padStart(len, "k"));
 }
 
-/** fast-check runs for the properties: the target's `runs`, a tenth of it for a quick run. */
-function propertyRuns(): number {
-  const spec = readTarget();
-  return spec.quick ? Math.max(3, Math.ceil(spec.runs / 10)) : spec.runs;
+/** fast-check runs for this file's properties (shared between encodings; a tenth for a quick run). */
+function runsHere(): number {
+  return propertyRuns(readTarget(), 3);
 }
 /** Budget per property run (two worlds of a few sessions, some 40 requests each). */
 const PROPERTY_RUN_MS = 1_500;
@@ -1140,14 +1139,14 @@ conformanceSuite("rooms", (test) => {
   });
 
   test("enterRoom ≡ createRoom + joinRoom: after any short prefix, enterRoom and the createRoom/joinRoom it stands for give the same error or room and history, the same events to everyone (only the caller's CONNECTING reason differs) and the same state [ENTER-EQUIV-1, ENTER-EQUIV-2, ENTER-EQUIV-3, ENTER-EQUIV-4, ENTER-EQUIV-5, ENTER-EQUIV-6, ENTER-REASON-1, ENTER-CREATED-1]", async (t) => {
-    const runs = propertyRuns();
+    const runs = runsHere();
     await fc.assert(
       fc.asyncProperty(arbEquivalenceCase(t.limits, t.serverInfo.features.includes(Feature.MESSAGE_HISTORY)), async (c) => {
         await checkEquivalence(t, c);
       }),
       { numRuns: runs, ...(t.spec.seed !== undefined ? { seed: t.spec.seed } : {}), ...(t.spec.path !== undefined ? { path: t.spec.path } : {}) },
     );
-  }, { timeoutMs: 60_000 + PROPERTY_RUN_MS * propertyRuns() });
+  }, { timeoutMs: 60_000 + PROPERTY_RUN_MS * runsHere() });
 
   // ---- leaveRoom and the leave effects -------------------------------------------
 
