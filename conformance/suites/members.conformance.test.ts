@@ -7,11 +7,10 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import { ErrorCode, type Event, type Reply } from "../../protocol/index.js";
-import { ConformanceFailure } from "../driver/evidence.js";
 import { Lockstep } from "../driver/lockstep.js";
-import { conformanceSuite, type ScenarioContext, propertyRuns } from "../driver/suite.js";
-import { harnessTarget } from "../driver/target.js";
-import { World, type RequestInput } from "../harness/index.js";
+import { lockstepProperty } from "../driver/property.js";
+import { conformanceSuite } from "../driver/suite.js";
+import type { RequestInput } from "../harness/index.js";
 
 /** Beyond this many members to log in for one test, a limit is "too large to reach cheaply". */
 const REACHABLE_MEMBERS = 150;
@@ -53,56 +52,8 @@ async function populate(ls: Lockstep, room: string, labels: readonly string[]): 
   }
 }
 
-/** Paginates to the end with `count`, returning every page's users. */
-async function paginate(ls: Lockstep, label: string, room: string, count: number): Promise<string[][]> {
-  const pages: string[][] = [];
-  let token = "";
-  do {
-    await list(ls, label, room, count, token);
-    const p = page(ls);
-    pages.push(p.users);
-    token = p.next;
-  } while (token !== "" && pages.length <= 1000);
-  return pages;
-}
-
-/** Property runs: the target's, reduced in quick mode. */
-function numRuns(t: ScenarioContext): number {
-  return propertyRuns(t.spec);
-}
-
-/**
- * Runs a fast-check property whose every run gets a fresh World and
- * Lockstep; a failure is rethrown as a ConformanceFailure carrying the
- * (shrunk) run's trace and the seed and path that replay it.
- */
-async function property<T>(t: ScenarioContext, arb: fc.Arbitrary<T>, run: (ls: Lockstep, x: T) => Promise<void>): Promise<void> {
-  let lastTrace: string[] = [];
-  const details = await fc.check(
-    fc.asyncProperty(arb, async (x) => {
-      const world = new World(harnessTarget(t.spec, t.encoding));
-      const ls = new Lockstep(world, t.serverInfo);
-      try {
-        await run(ls, x);
-        const violations = world.violations;
-        if (violations.length > 0) throw new ConformanceFailure(`protocol violations: ${violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}`, { trace: ls.trace });
-      } catch (e) {
-        lastTrace = e instanceof ConformanceFailure ? e.evidence.trace : ls.trace;
-        throw e;
-      } finally {
-        await world.closeAll();
-      }
-    }),
-    { numRuns: numRuns(t), ...(t.spec.seed !== undefined ? { seed: t.spec.seed } : {}), ...(t.spec.path !== undefined ? { path: t.spec.path } : {}) },
-  );
-  if (!details.failed) return;
-  const inner = details.errorInstance;
-  const evidence = inner instanceof ConformanceFailure ? inner.evidence : { trace: lastTrace };
-  throw new ConformanceFailure(
-    `property failed after ${details.numRuns} run(s); replay with --seed ${details.seed} --path "${details.counterexamplePath ?? ""}"\ncounterexample: ${fc.stringify(details.counterexample)}\n${inner instanceof Error ? inner.message : String(inner)}`,
-    evidence,
-  );
-}
+/** A lockstep property with a fresh world per run (driver/property.ts). */
+const property = lockstepProperty;
 
 // ---- The suite --------------------------------------------------------------------
 
