@@ -65,6 +65,30 @@ function conformance(name: string, args: string[]): Step {
   };
 }
 
+/** The suite's self-test: the reference must pass and every broken server of the zoo must be caught and blamed right. */
+function selftest(name: string): Step {
+  return {
+    name,
+    exec: async () => {
+      const out = ".tmp/selftest-npm-test";
+      rmSync(out, { recursive: true, force: true });
+      const code = await run("node", [...tsx, "conformance/selftest/run.ts", "--out", out]);
+      try {
+        const summary = JSON.parse(readFileSync(`${out}/summary.json`, "utf8")) as {
+          reference?: { ok: boolean };
+          mutants: { runs: { outcome: string }[] }[];
+        };
+        const caught = summary.mutants.filter((m) => m.runs.every((r) => r.outcome === "caught")).length;
+        const refOk = summary.reference?.ok ? 1 : 0;
+        const failed = summary.mutants.length - caught + (summary.reference && !summary.reference.ok ? 1 : 0);
+        return { passed: caught + refOk, failed: failed + (code !== 0 && failed === 0 ? 1 : 0), note: `${caught}/${summary.mutants.length} broken servers caught` };
+      } catch {
+        return { passed: 0, failed: 1, note: `no summary (exit ${code})` };
+      }
+    },
+  };
+}
+
 const steps: Step[] = [
   check("typecheck", bin("tsc"), ["--noEmit"]),
   check("buf lint", bin("buf"), ["lint"]),
@@ -73,6 +97,7 @@ const steps: Step[] = [
   check("generated code fresh", "node", [...tsx, "scripts/check-generated.ts"]),
   vitest("unit tests", "unit"),
   conformance("conformance (reference server)", []),
+  selftest("conformance self-test (bug zoo)"),
   check("spec traceability (strict)", "node", [...tsx, "spec/tools/check.ts", "--strict"]),
 ];
 

@@ -238,6 +238,24 @@ conformanceSuite("messages", (test) => {
     for (const l of ["alice", "dave", "erin"]) expect(ls.events(l), `${l} receives nothing`).toEqual([]);
   });
 
+  test("a member exactly once whichever way it arrived: by create, join, enter or switch [MSG-DELIVER-1]", async ({ ls, skip }) => {
+    needMembers(ls, skip, 4);
+    await populate(ls, "r1", ["alice", "bob", "carol"]); // alice created, bob and carol joined
+    await ls.request("carol", { case: "leaveRoom", value: { roomId: ls.room("r1") } });
+    await ls.request("carol", { case: "enterRoom", value: { roomInfo: { roomId: ls.room("r1") } } });
+    await populate(ls, "r2", ["dave"]);
+    await ls.request("dave", { case: "switchRoom", value: { fromRoomId: ls.room("r2"), toRoomInfo: { roomId: ls.room("r1") } } });
+    for (const sender of ["alice", "dave"]) {
+      await send(ls, sender, ls.room("r1"), { payload: utf8(`from ${sender}`) });
+      const msg = sent(ls);
+      for (const l of ["alice", "bob", "carol", "dave"].filter((x) => x !== sender)) {
+        const got = received(ls, l);
+        expect(got, `${l} receives ${sender}'s message once`).toHaveLength(1);
+        expect(equals(RoomMessageSchema, got[0]!.message, msg)).toBe(true);
+      }
+    }
+  });
+
   test("message_id is non-empty and differs between messages (rooms, senders, repeats of the same payload) [MSG-FIELDS-1]", async ({ ls, skip }) => {
     needMembers(ls, skip, 2);
     if (ls.limits.maxRoomsPerUser < 2) skip("max_rooms_per_user is 1: the test needs bob in two rooms");

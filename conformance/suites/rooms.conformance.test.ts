@@ -782,12 +782,12 @@ conformanceSuite("rooms", (test) => {
   // ---- The per-user room cap ----------------------------------------------------
 
   const CAP_CASES: { op: string; fill: FillVia; cite: string; existing: boolean; request: (R: Requests) => RequestInput; succeeded: (ls: Lockstep, r: Reply) => void }[] = [
-    { op: "createRoom", fill: "create", cite: "[CREATE-CHECK-2]", existing: false, request: (R) => R.create("x"), succeeded: (_ls, r) => void ok(r, "createRoom") },
-    { op: "joinRoom", fill: "join", cite: "[JOIN-CHECK-3]", existing: true, request: (R) => R.join("x"), succeeded: (_ls, r) => void ok(r, "joinRoom") },
+    { op: "createRoom", fill: "create", cite: "[CREATE-CHECK-2, ERROR-NOEFFECT-1]", existing: false, request: (R) => R.create("x"), succeeded: (_ls, r) => void ok(r, "createRoom") },
+    { op: "joinRoom", fill: "join", cite: "[JOIN-CHECK-3, ERROR-NOEFFECT-1]", existing: true, request: (R) => R.join("x"), succeeded: (_ls, r) => void ok(r, "joinRoom") },
     {
       op: "enterRoom of a new room",
       fill: "enter",
-      cite: "[ENTER-EQUIV-1, CREATE-CHECK-2]",
+      cite: "[ENTER-EQUIV-1, CREATE-CHECK-2, ERROR-NOEFFECT-1]",
       existing: false,
       request: (R) => R.enter("x"),
       succeeded: (_ls, r) => expect(ok(r, "enterRoom").created).toBe(true),
@@ -795,7 +795,7 @@ conformanceSuite("rooms", (test) => {
     {
       op: "enterRoom of an existing room",
       fill: "enter",
-      cite: "[ENTER-EQUIV-1, JOIN-CHECK-3]",
+      cite: "[ENTER-EQUIV-1, JOIN-CHECK-3, ERROR-NOEFFECT-1]",
       existing: true,
       request: (R) => R.enter("x"),
       succeeded: (_ls, r) => expect(ok(r, "enterRoom").created).toBe(false),
