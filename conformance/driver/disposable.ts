@@ -16,7 +16,7 @@ export interface Disposable {
   kill(): void;
 }
 
-export async function startDisposable(spec: TargetSpec, timeoutMs = 10_000): Promise<Disposable> {
+export async function startDisposable(spec: TargetSpec, timeoutMs = 30_000 * spec.timeoutMultiplier): Promise<Disposable> {
   const command = spec.disposable?.command;
   if (command === undefined) throw new HarnessError("no --disposable-command");
   const child: ChildProcess = spawn(command, {
