@@ -19,6 +19,7 @@ const lanes = Number(process.argv[4] ?? 1);
 const tokenSecret = randomBytes(16).toString("hex");
 const server = await startDisposable({
   tokenSecret,
+  timeoutMultiplier: 1,
   disposable: { command: `"${process.execPath}" bin/openroom.js serve --port 0 --test-clock --log-level silent` },
 } as Parameters<typeof startDisposable>[0]);
 const target = { url: server.url, encoding, token: hs256Secret(tokenSecret), timeoutMultiplier: 1 };
