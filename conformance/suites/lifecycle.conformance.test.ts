@@ -411,6 +411,25 @@ conformanceSuite("lifecycle", (test) => {
     });
   }
 
+  for (const c of rejoins) {
+    clockTest(`${c.how} into a destroy-pending room cancels its timer: emptied again before the old due time, the room outlives it [DESTROY-CANCEL-1]`, async ({ ls }) => {
+      const r = ls.room("r1");
+      await ls.login("alice");
+      await ls.login("bob");
+      await ls.request("alice", createReq(r, { delay: 2 }));
+      await ls.request("alice", leaveReq(r)); // due at T + 2000
+      await advance(ls, "clock", 500);
+      await c.act(ls, r); // cancels
+      await ls.request("bob", leaveReq(r)); // empty again: due at T + 500 + 2000
+      await advance(ls, "clock", 1_600); // T + 2100: past the cancelled due time only
+      await ls.request("alice", createReq(r));
+      expect(errorOf(ls.reply), "the room still exists, destroy-pending").toBe(ErrorCode.ROOM_ALREADY_EXISTS);
+      await advance(ls, "clock", 400); // T + 2500: the new due time
+      await ls.request("alice", joinReq(r));
+      expect(errorOf(ls.reply)).toBe(ErrorCode.ROOM_NOT_FOUND);
+    });
+  }
+
   clockTest("a room with members is never destroyed, however far its delay is overrun [ROOM-EXIST-1, DESTROY-DELAY-1]", async ({ ls }) => {
     const r = ls.room("r1");
     await ls.login("alice");
