@@ -214,6 +214,33 @@ describe("timeouts", () => {
     expect((await alice.closed).code).toBe(4002);
     expect(alice.isOpen).toBe(false);
   });
+
+  it("requests still owed when the server closes never become unhandled rejections, awaited or not", async () => {
+    const server = await fake(polite((_f, _send, socket) => socket.close(4002, "slow")));
+    const alice = await world(server.url).session("alice");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // A test written `await first; await rest` stops at the first rejection and never awaits the rest.
+      const first = alice.send({ case: "leaveAllRooms", value: {} });
+      const rest = [
+        alice.exchange({ case: "leaveAllRooms", value: {} }),
+        alice.call("leaveAllRooms", {}),
+        alice.ping(),
+        alice.sendRawForReply(new Uint8Array([0])),
+        alice.waitForEvent("anything", () => true),
+      ];
+      await expect(first).rejects.toBeInstanceOf(SessionClosedError);
+      await alice.closed;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      // Whoever does await one still gets the rejection.
+      for (const p of rest) await expect(p).rejects.toBeInstanceOf(SessionClosedError);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
 });
 
 describe("raw frames", () => {
