@@ -43,7 +43,8 @@ export interface LoginOptions {
 /** A step whose reply is checked and whose events await the next barrier (deferred mode). */
 interface PendingStep {
   label: string;
-  action: string;
+  /** The action as the trace shows it, rendered on demand. */
+  action: () => string;
   outcome: Outcome;
   reply: Reply | undefined;
   traceIndex: number;
@@ -56,8 +57,9 @@ export interface LockstepOptions extends CompareOptions {
    * reply, so a session's stream is the concatenation of the steps' events
    * in step order: splitting it by the model's per-step prediction checks
    * exactly what a barrier per step would, at one round trip per step.
-   * A step with several allowed outcomes, or one that closes a session,
-   * is checked at once.
+   * A close goes to the step that predicts it (the server closes a
+   * connection after the frames before it). A step with several allowed
+   * outcomes is checked at once: the next step depends on which it was.
    */
   deferEvents?: boolean;
 }
@@ -65,8 +67,8 @@ export interface LockstepOptions extends CompareOptions {
 export class Lockstep {
   state: ModelState;
   readonly bindings = new Bindings();
-  /** One line per action so far: the trace a failure reports. */
-  readonly trace: string[] = [];
+  /** One line per action so far, rendered only when asked for (a failure): most runs never need it. */
+  private readonly lines: (string | (() => string))[] = [];
   readonly u: Unprefix;
   private readonly sessions = new Map<string, Session>();
   private readonly nextRequestId = new Map<string, number>();
@@ -88,6 +90,16 @@ export class Lockstep {
     this.deferEvents = deferEvents ?? false;
     this.state = initialState({ limits: serverInfo.limits!, features: [...serverInfo.features] });
     this.u = unprefixer(world.prefix);
+  }
+
+  /** The trace a failure reports: one line per action so far. */
+  get trace(): string[] {
+    return this.lines.map((line) => (typeof line === "string" ? line : line()));
+  }
+
+  /** Actions so far (connects, logins, requests, disconnects). */
+  get steps(): number {
+    return this.lines.length;
   }
 
   get limits() {
@@ -119,14 +131,17 @@ export class Lockstep {
     return this.last.events.get(label) ?? [];
   }
 
-  /** Opens a connection under `label` without logging in. */
+  /**
+   * Opens a connection under `label` without logging in. Deferred steps stay
+   * pending: the model predicts no events for a connection it did not know,
+   * so the barrier's split gives the new session's stream to later steps only.
+   */
   async connect(label: string, encoding = this.world.target.encoding): Promise<Session> {
     if (this.sessions.has(label)) throw new Error(`lockstep: session "${label}" already open`);
-    await this.flush();
     const session = await this.world.connect(label, { encoding });
     this.sessions.set(label, session);
     this.state = modelConnect(this.state, label, encoding);
-    this.trace.push(`${label}: connect (${encoding})`);
+    this.lines.push(`${label}: connect (${encoding})`);
     return session;
   }
 
@@ -146,18 +161,17 @@ export class Lockstep {
    */
   async loginAll(labels: readonly string[]): Promise<void> {
     if (new Set(labels.map((l) => this.user(l))).size !== labels.length) throw new Error("lockstep: loginAll needs distinct users");
-    await this.flush();
     const sessions = await Promise.all(labels.map((label) => this.world.connect(label)));
     labels.forEach((label, i) => {
       this.sessions.set(label, sessions[i]!);
       this.state = modelConnect(this.state, label, sessions[i]!.encoding);
-      this.trace.push(`${label}: connect (${sessions[i]!.encoding})`);
+      this.lines.push(`${label}: connect (${sessions[i]!.encoding})`);
     });
     const tokens = await Promise.all(labels.map((label) => this.world.target.token.token(this.user(label))));
     const login = (label: string, i: number) => this.request(label, { case: "login", value: { userId: this.user(label), userName: label, token: tokens[i]! } });
     if (this.deferEvents) {
+      // Checked at the next barrier, like any deferred step.
       await Promise.all(labels.map(login));
-      await this.flush();
     } else {
       for (const [i, label] of labels.entries()) await login(label, i);
     }
@@ -175,7 +189,7 @@ export class Lockstep {
       tokens: this.bindings,
       ...(tokenVerdict ? { tokenVerdict } : {}),
     });
-    const deferrable = this.deferEvents && outcomes.length === 1 && outcomes[0]!.closes.size === 0 && outcomes[0]!.reply !== undefined;
+    const deferrable = this.deferEvents && outcomes.length === 1 && outcomes[0]!.reply !== undefined;
     // A deferred step's outcome is already determined: take it now, so that
     // concurrent deferred requests step the model in call order.
     if (deferrable) this.state = outcomes[0]!.state;
@@ -201,22 +215,22 @@ export class Lockstep {
 
   /** Deferred mode: checks the reply now, the events at the next barrier. */
   private async defer(label: string, request: Parameters<typeof renderRequest>[0], outcome: Outcome, reply: Reply | undefined): Promise<void> {
-    const action = renderRequest(request, this.u);
+    const action = () => renderRequest(request, this.u);
     const trial = this.bindings.fork();
     const differences = matchReply(outcome.reply, reply, trial, this.compare);
     if (differences.length > 0) {
       // Report the earliest divergence: the events of earlier steps may already be wrong.
       await this.flush();
-      this.trace.push(`${label}: ${action} → ${renderReply(reply)}   ✗`);
-      throw new ConformanceFailure(`${label}: ${action}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(differences))}`, {
-        trace: [...this.trace],
+      this.lines.push(`${label}: ${action()} → ${renderReply(reply)}   ✗`);
+      throw new ConformanceFailure(`${label}: ${action()}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(differences))}`, {
+        trace: this.trace,
         expected: this.render(outcome),
         observed: this.render({ reply, events: new Map(), closes: new Map() }),
       });
     }
     this.bindings.adopt(trial);
-    this.pending.push({ label, action, outcome, reply, traceIndex: this.trace.length });
-    this.trace.push(`${label}: ${action} → ${renderReply(reply)}`);
+    this.pending.push({ label, action, outcome, reply, traceIndex: this.lines.length });
+    this.lines.push(() => `${label}: ${action()} → ${renderReply(reply)}`);
   }
 
   /**
@@ -230,6 +244,7 @@ export class Lockstep {
     this.pending = [];
     this.stats.barriers++;
     await this.world.quiesce();
+    await this.awaitCloses(steps.map((st) => st.outcome));
     const streams = new Map<string, Event[]>();
     for (const [label, s] of this.sessions) streams.set(label, s.takeEvents().map((r) => r.event));
     const cursor = new Map<string, number>();
@@ -244,15 +259,22 @@ export class Lockstep {
         cursor.set(label, at + taken.length);
         if (taken.length > 0) events.set(label, taken);
       }
-      const observed: Observed = { reply: st.reply, events, closes: new Map() };
+      // A close goes to the step that predicts it; the last step also takes any unexpected one.
+      const closes = new Map<string, number>();
+      for (const [label, s] of this.sessions) {
+        if (s.closeInfo === undefined || this.reportedClosed.has(label) || !(isLast || st.outcome.closes.has(label))) continue;
+        closes.set(label, s.closeInfo.code);
+        this.reportedClosed.add(label);
+      }
+      const observed: Observed = { reply: st.reply, events, closes };
       const expected = { ...st.outcome, reply: st.reply };
       const differences = matchOutcome(expected, observed, this.bindings, this.compare);
       this.last = { reply: st.reply, events };
       if (differences.length > 0) {
-        this.trace.length = st.traceIndex;
-        this.trace.push(`${st.label}: ${st.action} → ${renderReply(st.reply)}   ✗`);
-        throw new ConformanceFailure(`${st.label}: ${st.action}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(differences))}`, {
-          trace: [...this.trace],
+        this.lines.length = st.traceIndex;
+        this.lines.push(`${st.label}: ${st.action()} → ${renderReply(st.reply)}   ✗`);
+        throw new ConformanceFailure(`${st.label}: ${st.action()}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(differences))}`, {
+          trace: this.trace,
           expected: this.render(st.outcome),
           observed: this.render(observed),
         });
@@ -282,17 +304,17 @@ export class Lockstep {
     const result = linearize(this.state, history, streams, this.bindings, Date.now(), this.compare);
     const actions = framed.map((op, i) => `${op.label}: ${renderRequest(op.frame.request, this.u)} → ${renderReply(replies[i])}`);
     if (result.found === undefined) {
-      this.trace.push(`concurrently { ${actions.join(" ‖ ")} }   ✗`);
+      this.lines.push(`concurrently { ${actions.join(" ‖ ")} }   ✗`);
       const observed: Observed = { reply: undefined, events: streams, closes: new Map() };
       throw new ConformanceFailure(
         `no serial order of these ${ops.length} concurrent requests explains the server's replies and events (ORDER-4); ` +
           `${result.explored} orders tried, the longest consistent prefix was [${result.longest.map((i) => actions[i]).join(", ")}]`,
-        { trace: [...this.trace], observed: `${actions.join("\n")}\n${this.render(observed)}` },
+        { trace: this.trace, observed: `${actions.join("\n")}\n${this.render(observed)}` },
       );
     }
     this.bindings.adopt(result.found.bindings);
     this.state = result.found.state;
-    this.trace.push(`concurrently { ${actions.join(" ‖ ")} } — linearized as ${result.found.order.map((i) => framed[i]!.label).join(", ")}`);
+    this.lines.push(`concurrently { ${actions.join(" ‖ ")} } — linearized as ${result.found.order.map((i) => framed[i]!.label).join(", ")}`);
     this.last = { reply: replies.at(-1), events: streams };
     return { replies, order: result.found.order };
   }
@@ -332,6 +354,35 @@ export class Lockstep {
     this.settle(label, { case: undefined, value: undefined }, [{ ...outcome, reply: undefined }], observed, "disconnect");
   }
 
+  /**
+   * The client closes `label`'s connection and logs the same user in again
+   * on a new connection `next`. The new Login's reply orders the disconnect
+   * without a settling pause: by then the server has either taken the
+   * disconnect (DISCONNECT-2) or, not yet knowing the connection ended,
+   * kicked the old session (KICK-1), and both leave its rooms with the same
+   * effects for every other member (DISCONNECT-1, KICK-ROOMS-2); what only
+   * the old, closed connection would see is unobservable. So in deferred
+   * mode the disconnect's events are checked at the next barrier like any
+   * step's. Without deferred mode this is disconnect() then login().
+   */
+  async reconnect(label: string, next: string, options: LoginOptions = {}): Promise<Reply> {
+    const userId = options.userId ?? this.session(label).userId ?? this.user(label);
+    if (!this.deferEvents) {
+      await this.disconnect(label);
+      return this.login(next, { ...options, userId });
+    }
+    // Open the new connection first: nothing may wait between the close and the Login.
+    await this.connect(next);
+    await this.session(label).close();
+    this.reportedClosed.add(label);
+    const outcome = modelDisconnect(this.state, label, Date.now());
+    this.state = outcome.state;
+    this.stats.deferred++;
+    this.pending.push({ label, action: () => "disconnect", outcome, reply: undefined, traceIndex: this.lines.length });
+    this.lines.push(`${label}: disconnect`);
+    return this.login(next, { ...options, userId });
+  }
+
   /** Lets real time pass for the model (rooms whose delay ran out are destroyed). */
   advanceRealTime(): void {
     this.state = advanceTime(this.state, Date.now()).state;
@@ -346,14 +397,7 @@ export class Lockstep {
   private async observe(outcomes: Outcome[], reply: Reply | undefined): Promise<Observed> {
     this.stats.barriers++;
     await this.world.quiesce();
-    // A close the model predicts may arrive just after the barrier.
-    const expectedClosed = new Set(outcomes.flatMap((o) => [...o.closes.keys()]));
-    await Promise.all(
-      [...expectedClosed].map(async (label) => {
-        const s = this.sessions.get(label);
-        if (s && s.closeInfo === undefined) await s.waitClosed().catch(() => undefined);
-      }),
-    );
+    await this.awaitCloses(outcomes);
     const events = new Map<string, Event[]>();
     const closes = new Map<string, number>();
     for (const [label, s] of this.sessions) {
@@ -367,18 +411,29 @@ export class Lockstep {
     return { reply, events, closes };
   }
 
+  /** A close the model predicts may arrive just after the barrier: wait for it (a missing one shows in the comparison). */
+  private async awaitCloses(outcomes: readonly Outcome[]): Promise<void> {
+    const expectedClosed = new Set(outcomes.flatMap((o) => [...o.closes.keys()]));
+    await Promise.all(
+      [...expectedClosed].map(async (label) => {
+        const s = this.sessions.get(label);
+        if (s && s.closeInfo === undefined) await s.waitClosed().catch(() => undefined);
+      }),
+    );
+  }
+
   private settle(label: string, request: Parameters<typeof renderRequest>[0], outcomes: Outcome[], observed: Observed, verb?: string): void {
     const match = matchAnyOutcome(outcomes, observed, this.bindings, this.compare);
     const action = verb ?? renderRequest(request, this.u);
     this.last = { reply: observed.reply, events: new Map([...observed.events].map(([k, v]) => [k, [...v]])) };
     if (match.outcome === undefined) {
-      this.trace.push(`${label}: ${action} → ${renderReply(observed.reply)}   ✗`);
+      this.lines.push(`${label}: ${action} → ${renderReply(observed.reply)}   ✗`);
       throw new ConformanceFailure(
         `${label}: ${action}: the server's behaviour differs from the spec:\n${this.u(formatDifferences(match.differences))}`,
-        { trace: [...this.trace], expected: this.render(match.closest), observed: this.render(observed) },
+        { trace: this.trace, expected: this.render(match.closest), observed: this.render(observed) },
       );
     }
-    this.trace.push(`${label}: ${action} → ${renderReply(observed.reply)}`);
+    this.lines.push(`${label}: ${action} → ${renderReply(observed.reply)}`);
     this.state = match.outcome.state;
     // With a shared test clock the server may be ahead of the model (another
     // run advanced it): follow it, destroying what is due (compare.ts sharedClock).
@@ -388,9 +443,9 @@ export class Lockstep {
 
   private failure(label: string, request: Parameters<typeof renderRequest>[0], expected: Expected, observed: Observed | undefined, cause: unknown): ConformanceFailure {
     const action = renderRequest(request, this.u);
-    this.trace.push(`${label}: ${action} → ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}   ✗`);
+    this.lines.push(`${label}: ${action} → ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}   ✗`);
     return new ConformanceFailure(`${label}: ${action}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      trace: [...this.trace],
+      trace: this.trace,
       expected: this.render(expected),
       ...(observed ? { observed: this.render(observed) } : {}),
     });

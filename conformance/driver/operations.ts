@@ -73,10 +73,9 @@ class OperationCommand implements fc.AsyncCommand<object, Real> {
         await ls.request(key, op.build(ls));
         return;
       case "disconnect": {
-        await ls.disconnect(key);
         const next = fresh();
         real.current[op.user] = next;
-        await ls.login(next, { userId });
+        await ls.reconnect(key, next, { userId });
         return;
       }
       case "logout": {
