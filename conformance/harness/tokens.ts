@@ -57,6 +57,12 @@ export function hs256Secret(secret: string): TokenSource {
   const sign = (claims: JWTPayload, alg: "HS256" | "HS512" = "HS256", signingKey = key) =>
     new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(signingKey);
   const good = (sub: string): JWTPayload => ({ sub, iat: nowS(), exp: nowS() + HOUR_S });
+  // Imported once for the valid tokens of every run: given raw bytes, jose would import the key again for each.
+  let hs256Key: Promise<CryptoKey> | undefined;
+  const goodToken = async (userId: string) => {
+    hs256Key ??= crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    return new SignJWT(good(userId)).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(await hs256Key);
+  };
 
   const mint = async (kind: BadTokenKind, userId: string): Promise<string> => {
     switch (kind) {
@@ -82,7 +88,7 @@ export function hs256Secret(secret: string): TokenSource {
   };
   return {
     description: "HS256 JWT from a shared secret",
-    token: (userId) => sign(good(userId)),
+    token: goodToken,
     badTokens: { supported: true, mint },
   };
 }
