@@ -21,6 +21,12 @@ export default defineConfig({
           // Property runs are long; each test sets its own budget from the target's timeout multiplier.
           testTimeout: 120_000,
           hookTimeout: 30_000,
+          // Suite files share one module graph per worker: no file keeps
+          // state of its own in shared modules (the ServerInfo cache is per
+          // worker by design; locks are between processes), and a --grep run
+          // no longer pays for evaluating every module again for each of the
+          // 16 files (a one-requirement run: 5.5 s → 2.7 s).
+          isolate: false,
         },
       },
     ],
