@@ -293,10 +293,12 @@ conformanceSuite("lifecycle", (test) => {
 
   // ---- Delay d > 0, on the test clock --------------------------------------------------
 
-  const rejoins: { how: string; act: (ls: Lockstep, r: string) => Promise<Reply> }[] = [
+  // `also`: what only this way in can show (enterRoom joins a pending room, so created=false).
+  const rejoins: { how: string; also?: string; act: (ls: Lockstep, r: string) => Promise<Reply> }[] = [
     { how: "joinRoom", act: (ls, r) => ls.request("bob", joinReq(r, ls.limits.maxHistoryCount)) },
     {
       how: "enterRoom",
+      also: "ENTER-CREATED-1",
       act: (ls, r) => ls.request("bob", { case: "enterRoom", value: { roomInfo: { roomId: r, roomName: "Other" }, config: { roomDestroyDelaySeconds: 9, roomAttributes: { b: "2" } }, historyCount: ls.limits.maxHistoryCount } }),
     },
     {
@@ -309,7 +311,7 @@ conformanceSuite("lifecycle", (test) => {
   ];
 
   for (const c of rejoins) {
-    clockTest(`a destroy-pending room exists: ${c.how} finds it with its name, delay, attributes, retained member attributes, history and room_seq [DESTROY-PENDING-1, DESTROY-DELAY-2, LEAVE-EFFECT-3]`, async ({ ls, serverInfo }) => {
+    clockTest(`a destroy-pending room exists: ${c.how} finds it with its name, delay, attributes, retained member attributes, history and room_seq${c.also === "ENTER-CREATED-1" ? " (joined, not created: created=false)" : ""} [DESTROY-PENDING-1, DESTROY-DELAY-2, LEAVE-EFFECT-3${c.also ? `, ${c.also}` : ""}]`, async ({ ls, serverInfo }) => {
       const history = serverInfo.features.includes(Feature.MESSAGE_HISTORY);
       const r = ls.room("r1");
       await ls.login("alice");
@@ -322,6 +324,7 @@ conformanceSuite("lifecycle", (test) => {
 
       const reply = await c.act(ls, r);
       const info = roomOf(reply);
+      if (reply.result.case === "enterRoom") expect(reply.result.value.created).toBe(false);
       expect([info?.baseInfo?.roomName, info?.roomDestroyDelaySeconds, info?.roomSeq]).toEqual(["Kept", 2, history ? 4n : 3n]); // create 0, member attrs 1, [message 2], leave, join
       if (history && reply.result.case !== "switchRoom") {
         const h = reply.result.case === "joinRoom" || reply.result.case === "enterRoom" ? reply.result.value.history : [];
