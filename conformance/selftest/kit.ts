@@ -1,8 +1,9 @@
 // The workbench of the bug zoo: a broken server is the reference server's
 // building blocks (ServerState, Engine, Transport, the operation handlers,
-// the token verifier, the test clock) wired the way `startServer` wires them,
-// with exactly one block replaced by a subclass or a wrapper. The reference
-// server knows nothing of this: no switch, no option, no test-only branch.
+// the token verifier, the test clock) wired by the reference's own
+// `startServer`, with exactly one block replaced by a subclass or a wrapper
+// through its ServerBlocks seam. The reference server knows nothing of the
+// zoo: no switch, no option, no test-only branch.
 import { create } from "@bufbuild/protobuf";
 import {
   ErrorCode,
@@ -10,18 +11,17 @@ import {
   type ClientFrame,
   type Event,
 } from "../../protocol/index.js";
-import { hs256Verifier, type TokenVerifier } from "../../reference/server/auth.js";
+import type { TokenVerifier } from "../../reference/server/auth.js";
 import { TestClock } from "../../reference/server/clock.js";
 import { errorResult, type OpContext } from "../../reference/server/context.js";
 import { Effects, type Outbound, type ResultInit } from "../../reference/server/effects.js";
 import { Engine, isPendingLogin, type Outcome, type PendingLogin } from "../../reference/server/engine.js";
 import { failure } from "../../reference/server/errors.js";
-import { resolveLimitValues, type LimitsOverrides, type LimitValues } from "../../reference/server/limits.js";
-import { createLogger } from "../../reference/server/logger.js";
-import { PageTokens } from "../../reference/server/page-token.js";
+import type { LimitsOverrides, LimitValues } from "../../reference/server/limits.js";
 import { takeAll } from "../../reference/server/rate-limit.js";
 import { ServerState, type Session } from "../../reference/server/state.js";
 import { Transport, type TransportOptions } from "../../reference/server/transport.js";
+import { startServer } from "../../reference/server/index.js";
 
 /** What a mutant's `start` gets: the HS256 secret the runner mints tokens with. */
 export interface StartOptions {
@@ -57,48 +57,22 @@ export interface Composed extends RunningTarget {
   state: ServerState;
 }
 
-// The reference server's defaults for what `startServer` does not expose as limits.
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-const HEARTBEAT_INTERVAL_MS = 30_000;
-
 /**
- * Starts a server on a loopback port from the given parts, wired as
- * `startServer({ tokenSecret, testClock: true })` wires the reference (the
- * configuration `openroom conformance` embeds). Message history is on.
+ * Starts a server on a loopback port from the given parts: the reference's
+ * own `startServer({ tokenSecret, testClock: true })` (the configuration
+ * `openroom conformance` embeds; message history on) with the given blocks
+ * in place of its own.
  */
 export async function compose(parts: Parts, { tokenSecret }: StartOptions): Promise<Composed> {
-  const logger = createLogger("silent");
-  const limitValues = resolveLimitValues(parts.limits, true);
-  const clock = parts.clock ? parts.clock() : new TestClock();
-  const state = new ServerState(limitValues, { messageHistory: true, testClock: true }, clock, new PageTokens(), `${Date.now().toString(36)}-`);
-  const engine = parts.engine ? parts.engine(state) : new Engine(state);
-  const options: TransportOptions = {
-    host: "127.0.0.1",
-    port: 0,
-    engine,
-    verifier: (parts.verifier ?? hs256Verifier)(tokenSecret),
-    maxFrameBytes: limitValues.maxFrameBytes,
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
-    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-    logger,
-  };
-  const transport = parts.transport ? parts.transport(options) : new Transport(options);
-  const { port } = await transport.listen();
-  let closing: Promise<void> | undefined;
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    engine,
-    transport,
-    state,
-    close() {
-      closing ??= transport.close().finally(() => {
-        clock.dispose();
-        state.rooms.clear();
-        state.sessionsByUser.clear();
-      });
-      return closing;
+  return startServer(
+    { tokenSecret, testClock: true, ...(parts.limits ? { limits: parts.limits } : {}) },
+    {
+      ...(parts.engine ? { engine: parts.engine } : {}),
+      ...(parts.transport ? { transport: parts.transport } : {}),
+      ...(parts.verifier ? { verifier: parts.verifier(tokenSecret) } : {}),
+      ...(parts.clock ? { scheduler: parts.clock() } : {}),
     },
-  };
+  );
 }
 
 // ---- operation patches ----------------------------------------------------

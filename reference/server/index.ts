@@ -1,17 +1,23 @@
 // The reference server as a library: `startServer(options)` for tests and
 // embedding. Everything is held in memory.
 import type { Limits } from "../../protocol/index.js";
-import { hs256Verifier, insecureDevVerifier } from "./auth.js";
-import { RealScheduler, TestClock } from "./clock.js";
+import { hs256Verifier, insecureDevVerifier, type TokenVerifier } from "./auth.js";
+import { RealScheduler, TestClock, type Scheduler } from "./clock.js";
 import { Engine } from "./engine.js";
 import { resolveLimitValues, toLimitsMessage, type LimitsOverrides } from "./limits.js";
 import { createLogger, type LogLevel } from "./logger.js";
 import { PageTokens } from "./page-token.js";
 import { ServerState } from "./state.js";
-import { Transport } from "./transport.js";
+import { Transport, type TransportOptions } from "./transport.js";
 
 export { DEFAULT_LIMITS, type LimitsOverrides, type LimitValues, type RateLimitValue } from "./limits.js";
 export type { LogLevel } from "./logger.js";
+// The blocks of ServerBlocks, for code that builds or replaces one.
+export { hs256Verifier, type TokenVerifier } from "./auth.js";
+export { TestClock, RealScheduler, type Scheduler } from "./clock.js";
+export { Engine } from "./engine.js";
+export { ServerState } from "./state.js";
+export { Transport, type TransportOptions } from "./transport.js";
 
 export interface ServerOptions {
   /** Default "127.0.0.1". */
@@ -36,6 +42,23 @@ export interface ServerOptions {
   logLevel?: LogLevel;
 }
 
+/**
+ * The blocks `startServer` wires, each the reference's own unless given: for
+ * embedding (an instrumented engine, another token scheme) and for the
+ * conformance self-test's deliberately broken servers, which replace exactly
+ * one block and are otherwise wired exactly as the reference is.
+ */
+export interface ServerBlocks {
+  /** The request handling core, built on the server's state. */
+  engine?: (state: ServerState) => Engine;
+  /** The WebSocket edge. */
+  transport?: (options: TransportOptions) => Transport;
+  /** Login token checks (instead of the one tokenSecret or insecureDevAuth select; one of them is still required). */
+  verifier?: TokenVerifier;
+  /** Times destroy delays; with testClock it must be a TestClock (AdvanceClock drives only that). */
+  scheduler?: Scheduler;
+}
+
 export interface RunningServer {
   /** ws://host:port */
   url: string;
@@ -45,12 +68,16 @@ export interface RunningServer {
   limits: Limits;
   /** Graceful shutdown: SERVER_SHUTDOWN to every session, close 1001, stop listening, clear every timer. */
   close(): Promise<void>;
+  /** The blocks as wired. */
+  readonly engine: Engine;
+  readonly transport: Transport;
+  readonly state: ServerState;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
-export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(options: ServerOptions = {}, blocks: ServerBlocks = {}): Promise<RunningServer> {
   const logger = createLogger(options.logLevel ?? "silent");
   if (options.tokenSecret === undefined && !options.insecureDevAuth) {
     throw new Error("startServer needs tokenSecret, or insecureDevAuth: true to accept any token");
@@ -58,14 +85,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (options.tokenSecret !== undefined && options.insecureDevAuth) {
     throw new Error("tokenSecret and insecureDevAuth are mutually exclusive");
   }
-  const verifier = options.insecureDevAuth ? insecureDevVerifier : hs256Verifier(options.tokenSecret ?? "");
+  const verifier = blocks.verifier ?? (options.insecureDevAuth ? insecureDevVerifier : hs256Verifier(options.tokenSecret ?? ""));
   const limitValues = resolveLimitValues(options.limits, options.messageHistory ?? true);
   const features = { messageHistory: options.messageHistory ?? true, testClock: options.testClock ?? false };
-  const scheduler = features.testClock ? new TestClock() : new RealScheduler();
+  if (features.testClock && blocks.scheduler !== undefined && !(blocks.scheduler instanceof TestClock)) {
+    throw new Error("with testClock, the scheduler must be a TestClock");
+  }
+  const scheduler = blocks.scheduler ?? (features.testClock ? new TestClock() : new RealScheduler());
   const state = new ServerState(limitValues, features, scheduler, new PageTokens(), `${Date.now().toString(36)}-`);
-  const engine = new Engine(state, options.insecureDevAuth ? "+insecure" : "");
+  const engine = blocks.engine ? blocks.engine(state) : new Engine(state, options.insecureDevAuth ? "+insecure" : "");
   engine.onInternalError = (e) => logger.error({ err: e }, "internal error while handling a request");
-  const transport = new Transport({
+  const transportOptions: TransportOptions = {
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     engine,
@@ -74,7 +104,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     logger,
-  });
+  };
+  const transport = blocks.transport ? blocks.transport(transportOptions) : new Transport(transportOptions);
   const { host, port } = await transport.listen();
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `ws://${urlHost}:${port}`;
@@ -88,6 +119,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     host,
     port,
     limits: toLimitsMessage(limitValues),
+    engine,
+    transport,
+    state,
     close() {
       closing ??= transport.close().finally(() => {
         scheduler.dispose();

@@ -17,7 +17,7 @@ import {
   type Reply,
   type ServerFrame,
 } from "../../protocol/index.js";
-import { startServer, type RunningServer, type ServerOptions } from "./index.js";
+import { startServer, type RunningServer, type ServerBlocks, type ServerOptions } from "./index.js";
 
 export type RequestInit = NonNullable<MessageInitShape<typeof ClientFrameSchema>["request"]>;
 export type RequestCase = Exclude<RequestInit["case"], undefined>;
@@ -178,9 +178,9 @@ export interface TestServer {
 
 let secretCounter = 0;
 
-export async function startTestServer(options: Omit<ServerOptions, "tokenSecret" | "insecureDevAuth"> = {}): Promise<TestServer> {
+export async function startTestServer(options: Omit<ServerOptions, "tokenSecret" | "insecureDevAuth"> = {}, blocks: ServerBlocks = {}): Promise<TestServer> {
   const tokenSecret = `test-secret-${process.pid}-${++secretCounter}`;
-  const server = await startServer({ tokenSecret, ...options });
+  const server = await startServer({ tokenSecret, ...options }, blocks);
   const clients: WireClient[] = [];
   const connect = async (encoding: Encoding = "binary", protocols?: string[]) => {
     const c = await WireClient.connect(server.url, encoding, protocols);
