@@ -58,7 +58,6 @@ interface Stored {
 }
 
 const ARROWS: Record<Direction, string> = { out: "→", in: "←", meta: "·" };
-const utf8 = new TextEncoder();
 
 export class WireLog {
   readonly capacity: number;
@@ -99,7 +98,8 @@ export class WireLog {
     decoded: ClientFrame | ServerFrame | undefined,
   ): void {
     const frameType = typeof data === "string" ? "text" : "binary";
-    const bytes = typeof data === "string" ? utf8.encode(data).byteLength : data.byteLength;
+    // The size without encoding a copy of every text frame.
+    const bytes = typeof data === "string" ? Buffer.byteLength(data, "utf8") : data.byteLength;
     let render: () => string;
     let hex: string | undefined;
     if (decoded !== undefined) {
