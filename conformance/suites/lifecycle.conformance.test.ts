@@ -293,16 +293,19 @@ conformanceSuite("lifecycle", (test) => {
 
   // ---- Delay d > 0, on the test clock --------------------------------------------------
 
-  // `also`: what only this way in can show (enterRoom joins a pending room, so created=false).
-  const rejoins: { how: string; also?: string; act: (ls: Lockstep, r: string) => Promise<Reply> }[] = [
-    { how: "joinRoom", act: (ls, r) => ls.request("bob", joinReq(r, ls.limits.maxHistoryCount)) },
+  // Each way in cites what it checks (written out: spec:check reads citations from the source); only
+  // enterRoom can also show that it joined rather than created the pending room (created=false).
+  const PENDING_IDS = "[DESTROY-PENDING-1, DESTROY-DELAY-2, LEAVE-EFFECT-3]";
+  const rejoins: { how: string; cites: string; act: (ls: Lockstep, r: string) => Promise<Reply> }[] = [
+    { how: "joinRoom", cites: PENDING_IDS, act: (ls, r) => ls.request("bob", joinReq(r, ls.limits.maxHistoryCount)) },
     {
-      how: "enterRoom",
-      also: "ENTER-CREATED-1",
+      how: "enterRoom (joined, not created: created=false)",
+      cites: "[DESTROY-PENDING-1, DESTROY-DELAY-2, LEAVE-EFFECT-3, ENTER-CREATED-1]",
       act: (ls, r) => ls.request("bob", { case: "enterRoom", value: { roomInfo: { roomId: r, roomName: "Other" }, config: { roomDestroyDelaySeconds: 9, roomAttributes: { b: "2" } }, historyCount: ls.limits.maxHistoryCount } }),
     },
     {
       how: "switchRoom",
+      cites: PENDING_IDS,
       act: async (ls, r) => {
         await ls.request("bob", createReq(ls.room("bobs")));
         return ls.request("bob", { case: "switchRoom", value: { fromRoomId: ls.room("bobs"), toRoomInfo: { roomId: r, roomName: "Other" }, createIfAbsent: true } });
@@ -311,7 +314,7 @@ conformanceSuite("lifecycle", (test) => {
   ];
 
   for (const c of rejoins) {
-    clockTest(`a destroy-pending room exists: ${c.how} finds it with its name, delay, attributes, retained member attributes, history and room_seq${c.also === "ENTER-CREATED-1" ? " (joined, not created: created=false)" : ""} [DESTROY-PENDING-1, DESTROY-DELAY-2, LEAVE-EFFECT-3${c.also ? `, ${c.also}` : ""}]`, async ({ ls, serverInfo }) => {
+    clockTest(`a destroy-pending room exists: ${c.how} finds it with its name, delay, attributes, retained member attributes, history and room_seq ${c.cites}`, async ({ ls, serverInfo }) => {
       const history = serverInfo.features.includes(Feature.MESSAGE_HISTORY);
       const r = ls.room("r1");
       await ls.login("alice");
