@@ -1,5 +1,5 @@
 // A failed conformance check and the evidence the runner reports with it.
-import type { WireLog } from "../harness/index.js";
+import type { WireLog, World } from "../harness/index.js";
 import type { FailureEvidence } from "../runner/results.js";
 
 export type Evidence = Omit<FailureEvidence, "requirementIds" | "replay" | "wireLogFile"> &
@@ -19,4 +19,10 @@ export class ConformanceFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** Fails with every protocol violation the harness saw on the world's sessions (stray or out-of-order replies, undecodable frames…), if any. */
+export function assertNoViolations(world: World, trace: () => string[]): void {
+  const violations = world.violations;
+  if (violations.length > 0) throw new ConformanceFailure(`protocol violations: ${violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}`, { trace: trace() });
 }

@@ -5,7 +5,7 @@
 // arguments that replay it.
 import fc from "fast-check";
 import { World } from "../harness/index.js";
-import { ConformanceFailure } from "./evidence.js";
+import { ConformanceFailure, assertNoViolations } from "./evidence.js";
 import { Lockstep, type LockstepOptions } from "./lockstep.js";
 import { propertyRuns, type ScenarioContext } from "./suite.js";
 import { harnessTarget } from "./target.js";
@@ -30,8 +30,7 @@ export async function lockstepProperty<T>(
       try {
         await run(ls, x);
         await ls.flush();
-        const violations = world.violations;
-        if (violations.length > 0) throw new ConformanceFailure(`protocol violations: ${violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}`, { trace: ls.trace });
+        assertNoViolations(world, () => ls.trace);
       } catch (e) {
         failed = { world, trace: e instanceof ConformanceFailure ? e.evidence.trace : ls.trace };
         throw e;

@@ -9,7 +9,7 @@ import { Feature, type Limits, type ServerInfo } from "../../protocol/index.js";
 import { World, type WorldOptions } from "../harness/index.js";
 import type { CompareOptions } from "../model/index.js";
 import { readTarget, type EncodingChoice, type TargetSpec } from "../runner/target.js";
-import { ConformanceFailure, type Evidence } from "./evidence.js";
+import { ConformanceFailure, assertNoViolations, type Evidence } from "./evidence.js";
 import { Lockstep } from "./lockstep.js";
 import { withTargetLock } from "./lock.js";
 import { harnessTarget } from "./target.js";
@@ -136,10 +136,7 @@ export function conformanceSuite(name: string, define: (test: ScenarioFn) => voi
                   }
                 });
               } else await run();
-              const violations = world.sessions.flatMap((s) => s.violations);
-              if (violations.length > 0) {
-                throw new ConformanceFailure(`protocol violations: ${violations.map((v) => `${v.kind}: ${v.message}`).join("; ")}`, { trace: ls.trace });
-              }
+              assertNoViolations(world, () => ls.trace);
             } catch (e) {
               attachEvidence(ctx, e, ls, world, `${name} > ${title}`, encoding, title);
               throw e;

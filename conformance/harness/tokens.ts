@@ -54,15 +54,19 @@ const utf8 = new TextEncoder();
 export function hs256Secret(secret: string): TokenSource {
   if (secret === "") throw new HarnessError("the token secret is empty");
   const key = utf8.encode(secret);
-  const sign = (claims: JWTPayload, alg: "HS256" | "HS512" = "HS256", signingKey = key) =>
-    new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(signingKey);
-  const good = (sub: string): JWTPayload => ({ sub, iat: nowS(), exp: nowS() + HOUR_S });
-  // Imported once for the valid tokens of every run: given raw bytes, jose would import the key again for each.
-  let hs256Key: Promise<CryptoKey> | undefined;
-  const goodToken = async (userId: string) => {
-    hs256Key ??= crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    return new SignJWT(good(userId)).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(await hs256Key);
+  // The secret's key, imported once per algorithm: given raw bytes, jose would import it again for every token.
+  const imported = new Map<string, Promise<CryptoKey>>();
+  const keyFor = (alg: "HS256" | "HS512") => {
+    let k = imported.get(alg);
+    if (k === undefined) {
+      k = crypto.subtle.importKey("raw", key, { name: "HMAC", hash: alg === "HS256" ? "SHA-256" : "SHA-512" }, false, ["sign"]);
+      imported.set(alg, k);
+    }
+    return k;
   };
+  const sign = async (claims: JWTPayload, alg: "HS256" | "HS512" = "HS256", signingKey?: Uint8Array) =>
+    new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(signingKey ?? (await keyFor(alg)));
+  const good = (sub: string): JWTPayload => ({ sub, iat: nowS(), exp: nowS() + HOUR_S });
 
   const mint = async (kind: BadTokenKind, userId: string): Promise<string> => {
     switch (kind) {
@@ -88,7 +92,7 @@ export function hs256Secret(secret: string): TokenSource {
   };
   return {
     description: "HS256 JWT from a shared secret",
-    token: goodToken,
+    token: (userId) => sign(good(userId)),
     badTokens: { supported: true, mint },
   };
 }
