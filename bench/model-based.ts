@@ -18,10 +18,24 @@ import fc from "fast-check";
 import { World, hs256Secret, type Session } from "../conformance/harness/index.js";
 import { LANES, MAX_COMMANDS, runModelBased } from "../conformance/driver/model-based.js";
 
-const runs = Number(process.argv[2] ?? 200);
-const encoding = (process.argv[3] ?? "binary") as "binary" | "json";
-const lanes = Number(process.argv[4] ?? LANES);
-const maxCommands = Number(process.argv[5] ?? MAX_COMMANDS);
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`bench/model-based: ${name} must be a positive integer, got "${value}"\nusage: node bin/run-ts.js bench/model-based.ts [runs] [binary|json] [lanes] [maxCommands]`);
+    process.exit(2);
+  }
+  return n;
+}
+const runs = positiveInt("runs", process.argv[2], 200);
+const encodingArg = process.argv[3] ?? "binary";
+if (encodingArg !== "binary" && encodingArg !== "json") {
+  console.error(`bench/model-based: the encoding must be binary or json, got "${encodingArg}"`);
+  process.exit(2);
+}
+const encoding: "binary" | "json" = encodingArg;
+const lanes = positiveInt("lanes", process.argv[4], LANES);
+const maxCommands = positiveInt("maxCommands", process.argv[5], MAX_COMMANDS);
 const tokenSecret = randomBytes(16).toString("hex");
 
 const server = spawn(process.execPath, ["bin/openroom.js", "serve", "--port", "0", "--test-clock", "--log-level", "silent"], {

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import type { ServerInfo } from "../../protocol/index.js";
 import { World, type Target } from "../harness/index.js";
+import { assertNoViolations } from "./evidence.js";
 import { Lockstep } from "./lockstep.js";
 import { commandsArb, poolsFor, setupReal, type Real } from "./operations.js";
 
@@ -66,6 +67,8 @@ export async function runModelBased(o: ModelBasedOptions): Promise<ModelBasedRes
           stats.setupMs += performance.now() - started;
           await fc.asyncModelRun(() => ({ model: {}, real }), commands);
           await ls.flush();
+          // Stray or out-of-order replies and undecodable frames, which no step's comparison sees.
+          assertNoViolations(world, () => ls.trace);
           stats.runs++;
           stats.operations += real.operations;
           stats.steps += ls.steps;
